@@ -1,0 +1,22 @@
+#ifndef CVOUCHSYS_H
+#define CVOUCHSYS_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/// SO_PEERCRED of a connected Unix socket.  Returns 0, or -1 with errno set.
+int cvouch_peercred(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);
+
+/// Refuse core dumps: RLIMIT_CORE 0 and PR_SET_DUMPABLE 0.  Returns 0 or -1.
+int cvouch_disable_core_dumps(void);
+
+/// Zero memory in a way the compiler cannot remove.
+void cvouch_secure_zero(void *p, size_t n);
+
+/// Whether `uid` is a member of group `gid` (primary or supplementary).
+int cvouch_uid_in_group(uint32_t uid, uint32_t gid);
+
+/// Terminal echo control for password prompts: returns the previous state (1 on, 0 off), -1 if not a tty.
+int cvouch_set_echo(int fd, int on);
+
+#endif

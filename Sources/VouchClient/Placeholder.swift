@@ -1,0 +1,2 @@
+import NIOPosix
+enum _P {}

@@ -1,0 +1,4 @@
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+enum _P {}
