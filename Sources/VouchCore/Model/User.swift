@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Glibc
 
 /// The account flags of Piccolo's BaseUser and FastAPI Users' user model.
 public struct UserFlags: OptionSet, Hashable, Sendable {
