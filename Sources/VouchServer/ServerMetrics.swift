@@ -1,0 +1,17 @@
+import Synchronization
+
+/// Counters for `status`, updated without locks.
+public final class ServerMetrics: Sendable {
+    let startedAt: ContinuousClock.Instant = .now
+    let requestsServed = Atomic<Int64>(0)
+    let connections = Atomic<Int64>(0)
+
+    public init() {}
+
+    public var uptimeMillis: Int64 {
+        let d = ContinuousClock.now - startedAt
+        return d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+    }
+    public var requests: Int64 { requestsServed.load(ordering: .relaxed) }
+    public var openConnections: Int64 { connections.load(ordering: .relaxed) }
+}
