@@ -274,3 +274,17 @@ func secret(_ s: String) -> SecretBytes { SecretBytes(utf8: s) }
     #expect(!CryptFormat.isAcceptable("$y$j9T.$ZrqhdF9AdPlUgAfmHtDKY/$o944cDE1u2QEep"))
   }
 }
+
+@Suite struct VerificationTimingTests {
+  /// With the default cost (31–57 ms per hash here), paths that must not
+  /// reveal anything by being fast are checked for a lower bound only.
+  @Test func refusedPathsStillDoTheWork() {
+    let hasher = PasswordHasher()
+    let clock = ContinuousClock()
+    let floor = Duration.milliseconds(10)
+    #expect(clock.measure { hasher.dummyVerify(secret("nobody's password")) } >= floor)
+    #expect(clock.measure { _ = hasher.verify(secret("x"), against: "garbage") } >= floor)
+    let huge = SecretBytes([UInt8](repeating: 0x61, count: 1_000_000))
+    #expect(clock.measure { _ = hasher.verify(huge, against: KnownVectors.bcrypt2b) } >= floor)
+  }
+}

@@ -25,8 +25,8 @@ public struct PasswordPolicy: Sendable, Hashable {
   /// last two ignore case.
   public func problem(with password: SecretBytes, username: String, email: String?) -> String? {
     if password.isEmpty { return "A password must be provided." }
-    // Over 4 bytes per scalar is impossible, so skip decoding huge inputs
-    // beyond what is needed to say "too long".
+    // Validity is checked before length (the documented order), so this
+    // decodes the whole input once: linear, and bounded by the frame size.
     guard let scalarCount = password.unicodeScalarCount else {
       return "The password is not valid UTF-8."
     }
