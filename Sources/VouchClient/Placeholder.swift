@@ -1,2 +1,0 @@
-import NIOPosix
-enum _P {}
