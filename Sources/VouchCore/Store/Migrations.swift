@@ -24,6 +24,12 @@ public enum Migrations {
         Int(try db.scalarInt("PRAGMA user_version") ?? 0)
     }
 
+    /// Throws `.schema` when `db` has a newer schema than this binary.
+    /// Reads only, so it can run before the connection is configured.
+    public static func checkNotNewer(_ db: SQLiteDatabase) throws(StoreError) {
+        try refuseNewer(try currentVersion(of: db), db: db)
+    }
+
     /// Versions not yet applied to `db`.  Throws `.schema` when the database
     /// is newer than this binary.
     public static func pending(in db: SQLiteDatabase) throws(StoreError) -> [Migration] {
@@ -51,7 +57,7 @@ public enum Migrations {
         }
     }
 
-    private static func refuseNewer(_ current: Int, db: SQLiteDatabase) throws(StoreError) {
+    static func refuseNewer(_ current: Int, db: SQLiteDatabase) throws(StoreError) {
         if current > latestVersion {
             throw StoreError(
                 .schema,

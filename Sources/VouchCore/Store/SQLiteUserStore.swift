@@ -22,7 +22,8 @@ public final class SQLiteUserStore: UserStore {
     public static func open(path: String, migrate: Bool, logger: Logger) throws(StoreError)
         -> SQLiteUserStore
     {
-        let db = try SQLiteDatabase(path: path)
+        // Refuse a newer schema before WAL mode rewrites the header.
+        let db = try SQLiteDatabase(path: path, validate: Migrations.checkNotNewer)
         do throws(StoreError) {
             if migrate {
                 let applied = try Migrations.migrate(db)
