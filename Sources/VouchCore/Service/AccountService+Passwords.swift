@@ -1,0 +1,126 @@
+import Logging
+import VouchSecrets
+
+extension AccountService {
+    /// Checks a username and password.  A wrong password, an unknown user
+    /// and an over-long or non-UTF-8 input all throw `.invalidCredentials`
+    /// after the same hashing work; the right password of an inactive user
+    /// throws `.inactive`.  On success records the login and, when the
+    /// stored hash is outdated, replaces it in the same write.
+    public func login(username: String, password: SecretBytes) throws(AccountError) -> User {
+        let user = try authenticate(username: username, password: password)
+        var rehash: String?
+        if user.needsRehash {
+            do {
+                rehash = try hasher.hash(password)
+            } catch {
+                logger.warning("rehash on login failed", metadata: ["id": "\(user.user.id)"])
+            }
+        }
+        let now = clock.nowMillis()
+        let updated = try writeLock.withLock { _ throws(AccountError) -> User in
+            var current = try stillValid(user.user)
+            try store.updateLogin(id: current.id, lastLogin: now, passwordHash: rehash)
+            current.lastLogin = now
+            if let rehash {
+                current.passwordHash = rehash
+                current.updatedAt = now
+            }
+            cache.upsert(current)
+            return current
+        }
+        logger.debug(
+            "login",
+            metadata: [
+                "user": "\(updated.username)", "id": "\(updated.id)",
+                "rehashed": "\(rehash != nil)",
+            ])
+        return updated
+    }
+
+    /// Changes a user's own password: the old one is checked like `login`
+    /// (same errors), then the new one against the policy.
+    public func changePassword(username: String, old: SecretBytes, new: SecretBytes)
+        throws(AccountError) -> User
+    {
+        let user = try authenticate(username: username, password: old).user
+        return try replacePassword(of: user, with: new, requireUnchanged: true)
+    }
+
+    /// Sets a user's password (admin): policy, hash, write.
+    public func setPassword(_ ref: UserRef, password: SecretBytes) throws(AccountError) -> User {
+        try replacePassword(of: try user(ref), with: password, requireUnchanged: false)
+    }
+
+    // MARK: - Helpers
+
+    /// The user and whether the stored hash should be replaced, or throws
+    /// `.invalidCredentials` / `.inactive`.
+    func authenticate(username: String, password: SecretBytes) throws(AccountError) -> (
+        user: User, needsRehash: Bool
+    ) {
+        guard username.unicodeScalars.count <= IdentityRules.maxUsernameLength,
+            password.count <= Self.maxPasswordBytes,
+            let length = password.unicodeScalarCount, length <= PasswordPolicy.maxLength,
+            let user = cache.user(named: username)
+        else {
+            hasher.dummyVerify(password)
+            logger.debug("login failed: unknown user or over-long input")
+            throw AccountError.invalidCredentials()
+        }
+        switch hasher.verify(password, against: user.passwordHash) {
+        case .mismatch:
+            logger.debug("login failed: wrong password", metadata: ["id": "\(user.id)"])
+            throw AccountError.invalidCredentials()
+        case .match(let needsRehash):
+            guard user.isActive else {
+                logger.debug("login refused: inactive", metadata: ["id": "\(user.id)"])
+                throw AccountError(.inactive)
+            }
+            let outdated =
+                needsRehash
+            return (user, outdated)
+        }
+    }
+
+    /// Inside the write lock: the current record of a user verified outside
+    /// it, refused when it was deleted, deactivated or had its password
+    /// changed meanwhile.
+    func stillValid(_ verified: User) throws(AccountError) -> User {
+        guard let current = cache.user(id: verified.id),
+            current.passwordHash == verified.passwordHash
+        else { throw AccountError.invalidCredentials() }
+        guard current.isActive else { throw AccountError(.inactive) }
+        return current
+    }
+
+    func replacePassword(of user: User, with password: SecretBytes, requireUnchanged: Bool)
+        throws(AccountError) -> User
+    {
+        if let problem = policy.problem(with: password, username: user.username, email: user.email)
+        {
+            throw AccountError.passwordRejected(problem)
+        }
+        let hash = try hasher.hash(password)
+        let now = clock.nowMillis()
+        let updated = try writeLock.withLock { _ throws(AccountError) -> User in
+            var current: User
+            if requireUnchanged {
+                current = try stillValid(user)
+            } else {
+                guard let found = cache.user(id: user.id) else {
+                    throw AccountError.notFound(.id(user.id))
+                }
+                current = found
+            }
+            current.passwordHash = hash
+            current.updatedAt = now
+            try store.update(current)
+            cache.upsert(current)
+            return current
+        }
+        logger.debug(
+            "password changed", metadata: ["user": "\(updated.username)", "id": "\(updated.id)"])
+        return updated
+    }
+}

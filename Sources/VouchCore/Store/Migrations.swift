@@ -1,0 +1,93 @@
+/// The schema of the user database, as an ordered list of migrations.
+///
+/// A shipped migration is never edited: a schema change is a new entry at
+/// the end.  The version is `PRAGMA user_version` (the number of migrations
+/// applied); every pending migration runs in one transaction, so a failure
+/// leaves the database at its old version.
+public enum Migrations {
+    public struct Migration: Sendable {
+        public let version: Int
+        public let name: String
+        public let sql: String
+    }
+
+    /// Every migration, in order; `all[i].version == i + 1`.
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "create users", sql: createUsers)
+    ]
+
+    /// The schema version this binary writes.
+    public static var latestVersion: Int { all.count }
+
+    /// The schema version of `db` (0 for a new, empty database).
+    public static func currentVersion(of db: SQLiteDatabase) throws(StoreError) -> Int {
+        Int(try db.scalarInt("PRAGMA user_version") ?? 0)
+    }
+
+    /// Throws `.schema` when `db` has a newer schema than this binary.
+    /// Reads only, so it can run before the connection is configured.
+    public static func checkNotNewer(_ db: SQLiteDatabase) throws(StoreError) {
+        try refuseNewer(try currentVersion(of: db), db: db)
+    }
+
+    /// Versions not yet applied to `db`.  Throws `.schema` when the database
+    /// is newer than this binary.
+    public static func pending(in db: SQLiteDatabase) throws(StoreError) -> [Migration] {
+        let current = try currentVersion(of: db)
+        try refuseNewer(current, db: db)
+        return Array(all.dropFirst(current))
+    }
+
+    /// Applies every pending migration in one transaction.  Returns the
+    /// migrations applied (empty when the schema is current).  A database
+    /// with a newer schema is refused and never modified.
+    @discardableResult
+    public static func migrate(_ db: SQLiteDatabase) throws(StoreError) -> [Migration] {
+        guard try !pending(in: db).isEmpty else { return [] }
+        return try db.transaction { () throws(StoreError) -> [Migration] in
+            // Read again inside the write lock: another process may have migrated.
+            let current = try currentVersion(of: db)
+            try refuseNewer(current, db: db)
+            let todo = Array(all.dropFirst(current))
+            for migration in todo {
+                try db.execute(migration.sql)
+            }
+            try db.execute("PRAGMA user_version = \(latestVersion)")
+            return todo
+        }
+    }
+
+    static func refuseNewer(_ current: Int, db: SQLiteDatabase) throws(StoreError) {
+        if current > latestVersion {
+            throw StoreError(
+                .schema,
+                message: "database \(db.path) has schema version \(current), newer than this "
+                    + "vouchd supports (\(latestVersion)); refusing to modify it")
+        }
+        if current < 0 {
+            throw StoreError(
+                .schema, message: "database \(db.path) has an invalid schema version \(current)")
+        }
+    }
+
+    // MARK: - Shipped migrations (never edit)
+
+    static let createUsers = """
+        CREATE TABLE users (
+            id            INTEGER PRIMARY KEY,
+            uuid          BLOB    NOT NULL UNIQUE CHECK (typeof(uuid) = 'blob' AND length(uuid) = 16),
+            username      TEXT    NOT NULL CHECK (length(username) BETWEEN 1 AND 100),
+            username_key  TEXT    NOT NULL UNIQUE CHECK (length(username_key) >= 1),
+            email         TEXT    CHECK (email IS NULL OR length(email) BETWEEN 3 AND 254),
+            email_key     TEXT    UNIQUE,
+            password_hash TEXT    NOT NULL CHECK (length(password_hash) BETWEEN 1 AND 1024),
+            flags         INTEGER NOT NULL DEFAULT 0 CHECK (flags BETWEEN 0 AND 15),
+            created_at    INTEGER NOT NULL,
+            updated_at    INTEGER NOT NULL,
+            last_login    INTEGER,
+            failed_logins INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
+            locked_until  INTEGER,
+            CHECK ((email IS NULL) = (email_key IS NULL))
+        ) STRICT;
+        """
+}

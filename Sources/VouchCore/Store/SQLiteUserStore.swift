@@ -1,0 +1,223 @@
+import FoundationEssentials
+import Logging
+import Synchronization
+
+/// ``UserStore`` over one SQLite connection, serialised by a mutex.
+/// Every write is its own `BEGIN IMMEDIATE` transaction with synchronous=FULL,
+/// so an acknowledged write survives a crash.
+public final class SQLiteUserStore: UserStore {
+    public let path: String
+    private let database: Mutex<SQLiteDatabase>
+    private let logger: Logger
+
+    private init(database: consuming sending SQLiteDatabase, logger: Logger) {
+        self.path = database.path
+        self.database = Mutex(database)
+        self.logger = logger
+    }
+
+    /// Opens the database at `path`.  With `migrate`, pending migrations
+    /// run first; without, a database that needs migrating is refused.
+    /// A database with a newer schema is always refused, unmodified.
+    public static func open(path: String, migrate: Bool, logger: Logger) throws(StoreError)
+        -> SQLiteUserStore
+    {
+        // Refuse a newer schema before WAL mode rewrites the header.
+        let db = try SQLiteDatabase(path: path, validate: Migrations.checkNotNewer)
+        do throws(StoreError) {
+            if migrate {
+                let applied = try Migrations.migrate(db)
+                for m in applied {
+                    logger.notice(
+                        "applied database migration",
+                        metadata: [
+                            "version": "\(m.version)", "name": "\(m.name)", "path": "\(path)",
+                        ])
+                }
+            } else {
+                let pending = try Migrations.pending(in: db)
+                if !pending.isEmpty {
+                    throw StoreError(
+                        .migrationPending,
+                        message: "database \(path) has schema version "
+                            + "\(Migrations.latestVersion - pending.count); this vouchd needs "
+                            + "\(Migrations.latestVersion): run the migration first")
+                }
+            }
+        } catch {
+            db.close()
+            throw error
+        }
+        return SQLiteUserStore(database: db, logger: logger)
+    }
+
+    // MARK: - UserStore
+
+    private static let columns = """
+        id, uuid, username, email, password_hash, flags, created_at, updated_at, last_login, \
+        failed_logins, locked_until
+        """
+
+    public func loadAllUsers() throws(AccountError) -> [User] {
+        try withDatabase("load users") { db throws(StoreError) -> [User] in
+            let stmt = try db.prepare("SELECT \(Self.columns) FROM users ORDER BY id")
+            var users: [User] = []
+            while try stmt.step() {
+                users.append(try Self.user(from: stmt, path: db.path))
+            }
+            return users
+        }
+    }
+
+    public func insert(_ row: NewUserRow) throws(AccountError) -> User {
+        try withDatabase("insert user") { db throws(StoreError) -> User in
+            try db.transaction { () throws(StoreError) -> User in
+                let stmt = try db.prepare(
+                    """
+                    INSERT INTO users (uuid, username, username_key, email, email_key,
+                        password_hash, flags, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                try stmt.bind(
+                    .blob(Self.bytes(row.uuid)), .text(row.username),
+                    .text(IdentityRules.canonicalKey(row.username)), .text(row.email),
+                    .text(row.email.map(IdentityRules.canonicalKey)), .text(row.passwordHash),
+                    .int(Int64(row.flags.rawValue)), .int(row.createdAt), .int(row.createdAt))
+                try stmt.step()
+                return User(
+                    id: db.lastInsertRowID, uuid: row.uuid, username: row.username,
+                    email: row.email, passwordHash: row.passwordHash, flags: row.flags,
+                    createdAt: row.createdAt, updatedAt: row.createdAt)
+            }
+        }
+    }
+
+    public func update(_ user: User) throws(AccountError) {
+        let changed = try withDatabase("update user") { db throws(StoreError) -> Int in
+            try db.transaction { () throws(StoreError) -> Int in
+                let stmt = try db.prepare(
+                    """
+                    UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?,
+                        password_hash = ?, flags = ?, updated_at = ?, last_login = ?,
+                        failed_logins = ?, locked_until = ?
+                    WHERE id = ?
+                    """)
+                try stmt.bind(
+                    .text(user.username), .text(IdentityRules.canonicalKey(user.username)),
+                    .text(user.email), .text(user.email.map(IdentityRules.canonicalKey)),
+                    .text(user.passwordHash), .int(Int64(user.flags.rawValue)),
+                    .int(user.updatedAt), .int(user.lastLogin), .int(Int64(user.failedLogins)),
+                    .int(user.lockedUntil), .int(user.id))
+                try stmt.step()
+                return db.changes
+            }
+        }
+        if changed == 0 { throw AccountError.notFound(.id(user.id)) }
+    }
+
+    public func updateLogin(id: Int64, lastLogin: Int64, passwordHash: String?) throws(AccountError)
+    {
+        let changed = try withDatabase("record login") { db throws(StoreError) -> Int in
+            try db.transaction { () throws(StoreError) -> Int in
+                let stmt: SQLiteStatement
+                if let passwordHash {
+                    stmt = try db.prepare(
+                        "UPDATE users SET last_login = ?, password_hash = ?, updated_at = ? WHERE id = ?"
+                    )
+                    try stmt.bind(.int(lastLogin), .text(passwordHash), .int(lastLogin), .int(id))
+                } else {
+                    stmt = try db.prepare("UPDATE users SET last_login = ? WHERE id = ?")
+                    try stmt.bind(.int(lastLogin), .int(id))
+                }
+                try stmt.step()
+                return db.changes
+            }
+        }
+        if changed == 0 { throw AccountError.notFound(.id(id)) }
+    }
+
+    public func delete(id: Int64) throws(AccountError) {
+        let changed = try withDatabase("delete user") { db throws(StoreError) -> Int in
+            try db.transaction { () throws(StoreError) -> Int in
+                let stmt = try db.prepare("DELETE FROM users WHERE id = ?")
+                try stmt.bind(.int(id))
+                try stmt.step()
+                return db.changes
+            }
+        }
+        if changed == 0 { throw AccountError.notFound(.id(id)) }
+    }
+
+    public func checkpointAndClose() {
+        database.withLock { db in
+            guard db.isOpen else { return }
+            do {
+                try db.checkpoint()
+            } catch {
+                logger.warning("database checkpoint failed", metadata: ["error": "\(error)"])
+            }
+            db.close()
+        }
+    }
+
+    /// The schema version of the open database.
+    public func schemaVersion() throws(AccountError) -> Int {
+        try withDatabase("read schema version") { db throws(StoreError) -> Int in
+            try Migrations.currentVersion(of: db)
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Runs `body` under the lock and maps storage errors to account errors.
+    private func withDatabase<R: Sendable>(
+        _ operation: String, _ body: (SQLiteDatabase) throws(StoreError) -> R
+    ) throws(AccountError) -> R {
+        do throws(StoreError) {
+            return try database.withLock { db throws(StoreError) -> R in try body(db) }
+        } catch {
+            throw map(error, operation: operation)
+        }
+    }
+
+    private func map(_ error: StoreError, operation: String) -> AccountError {
+        if error.kind == .uniqueViolation {
+            switch error.constraint {
+            case "users.username_key": return AccountError(.usernameTaken)
+            case "users.email_key": return AccountError(.emailTaken)
+            default: break
+            }
+        }
+        logger.error(
+            "user database operation failed",
+            metadata: [
+                "operation": "\(operation)", "kind": "\(error.kind.rawValue)",
+                "error": "\(error)",
+            ])
+        return AccountError(
+            .storageUnavailable, "The user database is unavailable (\(error.kind.rawValue))")
+    }
+
+    static func bytes(_ uuid: UUID) -> [UInt8] {
+        withUnsafeBytes(of: uuid.uuid) { Array($0) }
+    }
+
+    static func user(from stmt: SQLiteStatement, path: String) throws(StoreError) -> User {
+        guard let raw = stmt.blob(1), raw.count == 16,
+            let username = stmt.string(2), let hash = stmt.string(4)
+        else {
+            throw StoreError(.notADatabase, message: "database \(path) holds a malformed user row")
+        }
+        let uuid = UUID(
+            uuid: (
+                raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7],
+                raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]
+            ))
+        return User(
+            id: stmt.int64(0), uuid: uuid, username: username, email: stmt.string(3),
+            passwordHash: hash,
+            flags: UserFlags(rawValue: UInt8(truncatingIfNeeded: stmt.int64(5))),
+            createdAt: stmt.int64(6), updatedAt: stmt.int64(7), lastLogin: stmt.optionalInt64(8),
+            failedLogins: UInt32(clamping: stmt.int64(9)), lockedUntil: stmt.optionalInt64(10))
+    }
+}

@@ -1,0 +1,47 @@
+import FoundationEssentials
+
+/// A user not yet stored: the store assigns the id.
+public struct NewUserRow: Hashable, Sendable {
+    public var uuid: UUID
+    public var username: String
+    public var email: String?
+    public var passwordHash: String
+    public var flags: UserFlags
+    public var createdAt: Int64
+
+    public init(
+        uuid: UUID, username: String, email: String?, passwordHash: String, flags: UserFlags,
+        createdAt: Int64
+    ) {
+        self.uuid = uuid
+        self.username = username
+        self.email = email
+        self.passwordHash = passwordHash
+        self.flags = flags
+        self.createdAt = createdAt
+    }
+}
+
+/// Durable storage of users.  Every method returns only after the change
+/// is durable (committed and synced); the cache is updated by the caller
+/// afterwards.  Implementations are thread-safe.
+///
+/// Errors: a unique username or email → `.usernameTaken` / `.emailTaken`;
+/// a missing row → `.notFound`; anything else → `.storageUnavailable` with a
+/// short reason that contains no user data.
+public protocol UserStore: Sendable {
+    /// Every user, for filling the cache at startup.
+    func loadAllUsers() throws(AccountError) -> [User]
+    /// Stores a new user and returns it with its assigned id
+    /// (`updatedAt == createdAt`, no last login, no failures).
+    func insert(_ row: NewUserRow) throws(AccountError) -> User
+    /// Replaces every mutable field of the user with `user.id`.
+    func update(_ user: User) throws(AccountError)
+    /// Records a successful login; when `passwordHash` is given (a rehash)
+    /// it is stored in the same transaction and `updated_at` set to `lastLogin`.
+    func updateLogin(id: Int64, lastLogin: Int64, passwordHash: String?) throws(AccountError)
+    /// Removes the user with `id`.
+    func delete(id: Int64) throws(AccountError)
+    /// Flushes and closes; later calls fail with `.storageUnavailable`.
+    func checkpointAndClose()
+}

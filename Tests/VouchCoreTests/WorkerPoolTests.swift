@@ -1,0 +1,66 @@
+import Dispatch
+import Glibc
+import Synchronization
+import Testing
+
+@testable import VouchCore
+
+@Suite struct WorkerPoolTests {
+    @Test func runsEveryJobAndShutdownJoins() {
+        let pool = WorkerPool(threads: 3, queueLimit: 500, name: "test")
+        let done = Mutex(0)
+        for _ in 0..<200 {
+            #expect(pool.submit { done.withLock { $0 += 1 } })
+        }
+        pool.shutdown()
+        #expect(done.withLock { $0 } == 200)
+        #expect(pool.queuedCount == 0)
+        #expect(!pool.submit {})
+        pool.shutdown()  // idempotent
+    }
+
+    @Test func refusesWhenTheQueueIsFull() {
+        let pool = WorkerPool(threads: 1, queueLimit: 2, name: "test")
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let ran = Mutex<[Int]>([])
+        #expect(
+            pool.submit {
+                started.signal()
+                release.wait()
+                ran.withLock { $0.append(0) }
+            })
+        started.wait()  // the only thread is busy; the queue is empty
+        #expect(pool.submit { ran.withLock { $0.append(1) } })
+        #expect(pool.submit { ran.withLock { $0.append(2) } })
+        #expect(pool.queuedCount == 2)
+        #expect(!pool.submit { ran.withLock { $0.append(3) } })
+        release.signal()
+        pool.shutdown()
+        #expect(ran.withLock { $0 } == [0, 1, 2])  // FIFO, the refused job never ran
+    }
+
+    @Test func zeroThreadsMeansOnePerCore() {
+        let pool = WorkerPool(threads: 0, queueLimit: 1, name: "test")
+        defer { pool.shutdown() }
+        #expect(pool.threadCount == max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+    }
+
+    @Test func jobsRunOnOtherThreadsInParallel() {
+        let pool = WorkerPool(threads: 2, queueLimit: 4, name: "test")
+        let a = DispatchSemaphore(value: 0)
+        let b = DispatchSemaphore(value: 0)
+        // Each job waits for the other: only finishes if both run at once.
+        #expect(
+            pool.submit {
+                a.signal()
+                b.wait()
+            })
+        #expect(
+            pool.submit {
+                b.signal()
+                a.wait()
+            })
+        pool.shutdown()
+    }
+}
