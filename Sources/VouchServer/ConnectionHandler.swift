@@ -119,8 +119,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         closing = true
         write(frame, context: context)
         needsFlush = false
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-            context.close(promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            channel.close(promise: nil)
         }
     }
 

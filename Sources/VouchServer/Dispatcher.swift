@@ -86,7 +86,7 @@ public final class Dispatcher: Sendable {
             }
         case .login(let username, let password, _, let context):
             return offload(id, op, sink) { () throws(AccountError) in
-                do {
+                do throws(AccountError) {
                     let user = try self.accounts.login(username: username, password: password)
                     self.audit("login", user: user, peer: peer, context: context)
                     return .login(user: WireMapping.record(user), token: nil)
