@@ -72,6 +72,10 @@ let package = Package(
         .testTarget(name: "VouchProtocolTests", dependencies: ["VouchProtocol"]),
         .testTarget(name: "VouchCoreTests", dependencies: ["VouchCore"]),
         .testTarget(
+            name: "VouchServerTests",
+            dependencies: ["VouchServer", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
             name: "VouchIntegrationTests",
             dependencies: ["VouchClient", "VouchProtocol", "VouchCore", "vouchd", "vouchctl"]
         ),

@@ -1,28 +1,100 @@
+import Logging
+
 /// The daemon's effective configuration.  Every field has a documented
-/// default; `etc/vouch/vouchd.conf` lists them all.
+/// default; `etc/vouch/vouchd.conf` lists them all, and `ConfigLoader`
+/// reads and renders the file format.  Durations are whole seconds.
 public struct VouchConfig: Hashable, Sendable {
-    /// Unix socket the daemon listens on.
+    // MARK: Socket and access
+
+    /// Unix socket the daemon listens on (`socket_path`), unless systemd
+    /// passes a listening socket.
     public var socketPath: String = "/run/vouch/vouchd.sock"
-    /// Mode of the socket file (octal 0660).
+    /// Mode of the socket file (`socket_mode`, octal 0660).
     public var socketMode: UInt32 = 0o660
-    /// Group owning the socket file; nil keeps the daemon's group.
+    /// Group owning the socket file (`socket_group`); nil keeps the daemon's group.
     public var socketGroup: String? = "vouch"
-    /// Members of this group may use admin operations.
+    /// Members of this group may use admin operations (`admin_group`); nil: root only.
     public var adminGroup: String? = "vouch-admin"
-    /// SQLite database.
+
+    // MARK: Storage and hashing
+
+    /// SQLite database (`database_path`).
     public var databasePath: String = "/var/lib/vouch/vouch.db"
-    /// Cost of new password hashes.
+    /// Cost of new password hashes (`argon2_memory_kib` 19456,
+    /// `argon2_iterations` 2, `argon2_parallelism` 1).
     public var argon2: Argon2Parameters = Argon2Parameters()
-    /// Minimum password length in Unicode scalars (maximum is fixed at 128).
+    /// Minimum password length in Unicode scalars (`password_min_length`,
+    /// 1...128; the maximum is fixed at 128).
     public var passwordMinLength: Int = 8
-    /// Hashing worker threads; 0 means one per core.
+
+    // MARK: Sessions and tokens
+
+    /// Lifetime of a session token in seconds (`session_ttl`, 24h).
+    public var sessionTTL: Int64 = 24 * 3600
+    /// Whether each use of a session extends it by `sessionTTL` (`session_sliding`, no).
+    public var sessionSliding: Bool = false
+    /// Lifetime of a password-reset token in seconds (`reset_token_ttl`, 1h).
+    public var resetTokenTTL: Int64 = 3600
+    /// Lifetime of an email-verification token in seconds (`verify_token_ttl`, 1h).
+    public var verifyTokenTTL: Int64 = 3600
+    /// Whether changing or resetting a password ends the user's other
+    /// sessions (`revoke_sessions_on_password_change`, yes).
+    public var revokeSessionsOnPasswordChange: Bool = true
+
+    // MARK: Hooks
+
+    /// Directory of hook executables (`hooks_dir`); nil (`none`) runs no hooks.
+    public var hooksDir: String? = "/etc/vouch/hooks.d"
+    /// Seconds a hook may run before it is killed (`hook_timeout`, 10s).
+    public var hookTimeout: Int64 = 10
+    /// Hooks run at the same time at most (`hook_concurrency`, 4).
+    public var hookConcurrency: Int = 4
+
+    // MARK: Workers and limits
+
+    /// Hashing worker threads (`worker_threads`); 0 means one per core.
     public var workerThreads: Int = 0
-    /// Hashing jobs that may wait for a worker before "busy" is answered.
+    /// Hashing jobs that may wait for a worker before "busy" is answered
+    /// (`worker_queue_limit`, 256).
     public var workerQueueLimit: Int = 256
-    /// Largest frame accepted, in bytes.
+    /// Largest frame accepted, in bytes (`max_frame_bytes`, 65536; 1024...16 MiB).
     public var maxFrameBytes: Int = 64 * 1024
-    /// Log level: trace, debug, info, notice, warning, error, critical.
+    /// Open client connections at most (`max_connections`, 1024).
+    public var maxConnections: Int = 1024
+    /// Open client connections per peer uid at most (`max_connections_per_uid`, 64).
+    public var maxConnectionsPerUID: Int = 64
+    /// Seconds a connection may stay idle before it is closed (`idle_timeout`, 5m).
+    public var idleTimeout: Int64 = 300
+    /// Requests being handled at once across all connections
+    /// (`max_requests_in_flight`, 64); more are answered "busy".
+    public var maxRequestsInFlight: Int = 64
+
+    // MARK: Lockout and rate limits
+
+    /// Consecutive failed logins that lock an account (`lockout_deny`, 5); 0 disables lockout.
+    public var lockoutDeny: Int = 5
+    /// Failures count towards `lockoutDeny` only within this many seconds
+    /// (`lockout_fail_interval`, 15m).
+    public var lockoutFailInterval: Int64 = 15 * 60
+    /// Seconds a locked account stays locked (`lockout_unlock_time`, 10m);
+    /// 0 means until an admin unlocks it.
+    public var lockoutUnlockTime: Int64 = 10 * 60
+    /// Whether users with the superuser flag are never locked out
+    /// (`lockout_exempt_superuser`, yes), like root with pam_faillock.
+    public var lockoutExemptSuperuser: Bool = true
+    /// Failed logins per minute allowed from one peer uid (`login_failures_per_minute`,
+    /// 30); more are refused without checking the password.  0 disables the limit.
+    public var loginFailuresPerMinute: Int = 30
+
+    // MARK: Logging
+
+    /// Log level (`log_level`): trace, debug, info, notice, warning, error, critical.
     public var logLevel: String = "info"
 
     public init() {}
+
+    /// `logLevel` as a swift-log level (`.info` if the string is not a level name).
+    public var loggerLevel: Logger.Level {
+        Logger.Level(rawValue: logLevel) ?? .info
+    }
 }
