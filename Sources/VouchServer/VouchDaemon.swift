@@ -1,0 +1,124 @@
+import CVouchSys
+import Glibc
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import VouchCore
+import VouchProtocol
+
+/// Why the daemon could not start: one line naming the file and the problem.
+public struct DaemonStartupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Assembles vouchd: store → cache → server, as services of one
+/// `ServiceGroup`, started in that order and stopped in reverse.
+public enum VouchDaemon {
+    /// Runs until SIGTERM or SIGINT.  `configPath` is re-read on SIGHUP.
+    public static func run(config: VouchConfig, configPath: String?, logger: Logger) async throws {
+        if cvouch_disable_core_dumps() != 0 {
+            logger.warning("could not disable core dumps", metadata: ["errno": "\(errno)"])
+        }
+        let notifier = SystemdNotifier()
+        let inheritedFD: Int32?
+        do {
+            inheritedFD = try ListenSockets.inheritUnixSocket()
+        } catch {
+            throw DaemonStartupError("socket activation: \(error)")
+        }
+
+        notifier.status("opening \(config.databasePath)")
+        let store: SQLiteUserStore
+        do {
+            store = try SQLiteUserStore.open(path: config.databasePath, migrate: true, logger: logger)
+        } catch {
+            throw DaemonStartupError("\(config.databasePath): \(error.message)")
+        }
+        let accounts = AccountService(
+            store: store, hasher: PasswordHasher(parameters: config.argon2),
+            policy: PasswordPolicy(minLength: config.passwordMinLength), logger: logger)
+        notifier.status("loading users")
+        do {
+            try accounts.load()
+        } catch {
+            store.checkpointAndClose()
+            throw DaemonStartupError("\(config.databasePath): cannot load users: \(error)")
+        }
+        let users = accounts.userCount
+        notifier.status("loaded \(users) users")
+
+        let pool = WorkerPool(threads: config.workerThreads, queueLimit: config.workerQueueLimit, name: "vouch-hash")
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let metrics = ServerMetrics()
+        let authorizer = Authorizer(adminGroup: config.adminGroup)
+        let dispatcher = Dispatcher(
+            accounts: accounts, pool: pool, metrics: metrics, authorizer: authorizer,
+            maxFrameBytes: config.maxFrameBytes, logger: logger)
+        var listener = ListenerOptions(
+            socketPath: config.socketPath, socketMode: config.socketMode, socketGroup: config.socketGroup,
+            inheritedFD: inheritedFD, maxFrameBytes: config.maxFrameBytes)
+        listener.maxRequestsInFlight = config.maxRequestsInFlight
+
+        let server = SocketServer(
+            options: listener, dispatcher: dispatcher, authorizer: authorizer, group: group, logger: logger,
+            onListening: {
+                notifier.ready(status: "serving \(users) users")
+            },
+            onDraining: {
+                notifier.stopping()
+                notifier.status("draining")
+            })
+
+        // The watchdog is pinged from the event loop itself, so a wedged loop gets us restarted.
+        let watchdog = notifier.watchdogInterval.map { interval in
+            group.next().scheduleRepeatedTask(
+                initialDelay: .zero, delay: .nanoseconds(Int64(interval.components.seconds) * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000)
+            ) { _ in notifier.watchdogPing() }
+        }
+
+        let reload = ReloadService(configPath: configPath, current: config, notifier: notifier, logger: logger) { next in
+            LoggingSetup.level = next.loggerLevel
+        }
+        let serviceGroup = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: StoreService(store: store, pool: pool, logger: logger)),
+                    .init(service: reload),
+                    .init(service: server),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await serviceGroup.run()
+        } catch {
+            watchdog?.cancel()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        watchdog?.cancel()
+        try? await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+
+    /// `vouchd migrate`: runs pending migrations and returns a one-line report.
+    public static func migrate(databasePath: String, logger: Logger) throws -> String {
+        do {
+            let before: Int
+            do {
+                let probe = try SQLiteUserStore.open(path: databasePath, migrate: false, logger: logger)
+                before = (try? probe.schemaVersion()) ?? 0
+                probe.checkpointAndClose()
+                return "\(databasePath): schema is up to date (version \(before))"
+            } catch where error.kind == .migrationPending {
+                let store = try SQLiteUserStore.open(path: databasePath, migrate: true, logger: logger)
+                let after = (try? store.schemaVersion()) ?? 0
+                store.checkpointAndClose()
+                return "\(databasePath): migrated to schema version \(after)"
+            }
+        } catch {
+            throw DaemonStartupError("\(databasePath): \(error.message)")
+        }
+    }
+}

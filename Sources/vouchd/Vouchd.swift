@@ -1,0 +1,148 @@
+import ArgumentParser
+import Glibc
+import Logging
+import VouchCore
+import VouchProtocol
+import VouchServer
+
+@main
+struct Vouchd: AsyncParsableCommand {
+    static let defaultConfigPath = "/etc/vouch/vouchd.conf"
+
+    static let configuration = CommandConfiguration(
+        commandName: "vouchd",
+        abstract: "The vouch authentication daemon.",
+        discussion: """
+            vouchd keeps users in SQLite, serves them from memory on a Unix socket, and writes \
+            every change to the database before it answers. Configuration: \(defaultConfigPath) \
+            (see vouchd.conf for every key). SIGHUP re-reads it; SIGTERM stops gracefully.
+            """,
+        version: VouchVersion.string,
+        subcommands: [Serve.self, Migrate.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options shared by `vouchd` and `vouchd migrate`.
+struct ConfigOptions: ParsableArguments {
+    @Option(help: "Configuration file (default: \(Vouchd.defaultConfigPath) if it exists).")
+    var config: String?
+
+    @Option(help: "Unix socket to listen on (overrides socket_path).")
+    var socket: String?
+
+    @Option(help: "SQLite database (overrides database_path).")
+    var database: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (overrides log_level).")
+    var logLevel: String?
+
+    /// The effective configuration and the file it came from.
+    func load() throws -> (VouchConfig, String?) {
+        var path = config
+        if path == nil, access(Vouchd.defaultConfigPath, F_OK) == 0 { path = Vouchd.defaultConfigPath }
+        var cfg = VouchConfig()
+        if let path {
+            try FileSafety.refuseWritableByOthers(path, what: "config file")
+            do {
+                cfg = try ConfigLoader.load(path: path)
+            } catch {
+                throw Failure(error.description)
+            }
+        }
+        if let socket { cfg.socketPath = socket }
+        if let database { cfg.databasePath = database }
+        if let logLevel {
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw Failure("--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
+            }
+            cfg.logLevel = level.rawValue
+        }
+        return (cfg, path)
+    }
+}
+
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum FileSafety {
+    /// Refuses a file that someone other than its owner may write.
+    static func refuseWritableByOthers(_ path: String, what: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }  // a missing file is reported by whoever opens it
+        if st.st_mode & (S_IWGRP | S_IWOTH) != 0 {
+            throw Failure(
+                "\(path): \(what) is group- or world-writable (mode \(String(st.st_mode & 0o777, radix: 8))); refusing to use it")
+        }
+    }
+}
+
+func exitWith(_ error: any Error) -> Never {
+    let text = (error as? CustomStringConvertible)?.description ?? "\(error)"
+    let line = Array("vouchd: \(text)\n".utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    exit(1)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the daemon (the default).", shouldDisplay: false)
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "Print the effective configuration and exit (like sshd -T).")
+    var checkConfig = false
+
+    @Option(help: "Where logs go: automatic, journal or stderr.")
+    var logTo: String = "automatic"
+
+    func run() async throws {
+        let cfg: VouchConfig
+        let path: String?
+        do {
+            (cfg, path) = try options.load()
+        } catch {
+            exitWith(error)
+        }
+        if checkConfig {
+            print("# effective configuration" + (path.map { " from \($0)" } ?? " (built-in defaults)"))
+            print(ConfigLoader.render(cfg), terminator: "")
+            return
+        }
+        let destination: LoggingSetup.Destination
+        switch logTo {
+        case "automatic": destination = .automatic
+        case "journal": destination = .journal
+        case "stderr": destination = .stderr
+        default: exitWith(Failure("--log-to: \"\(logTo)\" is not one of automatic, journal, stderr"))
+        }
+        LoggingSetup.bootstrap(level: cfg.loggerLevel, destination: destination)
+        let logger = Logger(label: "vouchd")
+        do {
+            try FileSafety.refuseWritableByOthers(cfg.databasePath, what: "database")
+            try await VouchDaemon.run(config: cfg, configPath: path, logger: logger)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            exitWith(error)
+        }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate", abstract: "Run pending database migrations and exit.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        do {
+            let (cfg, _) = try options.load()
+            LoggingSetup.bootstrap(level: cfg.loggerLevel, destination: .stderr)
+            print(try VouchDaemon.migrate(databasePath: cfg.databasePath, logger: Logger(label: "vouchd")))
+        } catch {
+            exitWith(error)
+        }
+    }
+}
