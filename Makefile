@@ -1,16 +1,23 @@
 # vouch: build, run, test and install.  See README.md.
+#
+#   make run      installs what is missing, builds, starts vouchd on ./var/ (foreground)
+#   make test     installs what is missing, builds, runs every test
+#   make bench    benchmarks (see docs/BENCHMARKS.md)
+#   make install  see mk/install.mk
 SHELL := /bin/bash
 SWIFT ?= swift
 CC ?= cc
-CONFIG ?= debug
 
 # Debian packages the build and the tests need.  `make deps` installs the
 # missing ones (apt-get update once, then apt-get install -y).
 DEB_PACKAGES := libsqlite3-dev libssl-dev libsystemd-dev libargon2-dev libcrypt-dev \
-                libpam0g-dev pamtester sqlite3 python3 systemd
+                libpam0g-dev pamtester sqlite3 python3 systemd util-linux pkg-config binutils gcc
 DEPS_STAMP := .build/.deps-ok
 
-.PHONY: all deps build run test clean
+VAR := $(CURDIR)/var
+VOUCHD_RUN_FLAGS := --config etc/vouch/vouchd.conf --socket $(VAR)/vouchd.sock --database $(VAR)/vouch.db --log-to stderr
+
+.PHONY: all deps build release run test test-swift format clean
 all: build
 
 deps: $(DEPS_STAMP)
@@ -24,3 +31,31 @@ $(DEPS_STAMP):
 	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing; \
 	fi
 	@mkdir -p .build && touch $@
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product vouchd
+	$(SWIFT) build -c release --product vouchctl
+
+run: build
+	@mkdir -p $(VAR)
+	@echo "vouchd on $(VAR)/vouchd.sock; in another shell: export PATH=\"$(CURDIR)/.build/debug:\$$PATH\""
+	@echo "  vouchctl --socket ./var/vouchd.sock user create --username bob --password-stdin <<<'correct horse 1'"
+	exec .build/debug/vouchd $(VOUCHD_RUN_FLAGS)
+
+test: deps test-swift check-units
+	@echo "make test: all checks passed"
+
+test-swift: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+format:
+	$(SWIFT) format -i -r Sources Tests Package.swift
+
+clean:
+	rm -rf .build build var
+
+-include mk/*.mk

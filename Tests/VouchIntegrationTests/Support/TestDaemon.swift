@@ -1,0 +1,192 @@
+import Foundation
+import VouchClient
+import VouchProtocol
+import VouchSecrets
+
+/// Where the package's built products are.
+enum Products {
+    static let directory: String = {
+        let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = argv0.deletingLastPathComponent()
+        // swift test runs .build/<triple>/debug/vouchPackageTests.xctest
+        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("vouchd").path) {
+            dir = URL(fileURLWithPath: packageRoot + "/.build/debug")
+        }
+        return dir.path
+    }()
+    static var vouchd: String { directory + "/vouchd" }
+    static var vouchctl: String { directory + "/vouchctl" }
+
+    static let packageRoot: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(4)  // Tests/VouchIntegrationTests/Support/TestDaemon.swift
+        return parts.joined(separator: "/")
+    }()
+}
+
+/// The output of a finished process.
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a program to completion, feeding `stdin`.
+func runProcess(_ path: String, _ args: [String], stdin: String? = nil, environment: [String: String]? = nil)
+    throws -> ProcessResult
+{
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    if let environment { p.environment = environment }
+    let out = Pipe()
+    let err = Pipe()
+    let input = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = input
+    try p.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try input.fileHandleForWriting.close()
+    // Read both pipes to the end before waiting, so a chatty child never blocks.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var outData = Data()
+    nonisolated(unsafe) var errData = Data()
+    group.enter()
+    DispatchQueue.global().async {
+        outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
+    errData = err.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    p.waitUntilExit()
+    return ProcessResult(
+        status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A real vouchd on a temporary socket and database, for one test.
+final class TestDaemon: @unchecked Sendable {
+    let directory: String
+    let socketPath: String
+    let databasePath: String
+    let configPath: String
+    let logPath: String
+    private(set) var process: Process?
+
+    /// `config` lines are appended to a test configuration whose argon2 cost
+    /// is cheap (tests that measure hashing pass their own cost).
+    init(config extra: [String] = [], start: Bool = true) async throws {
+        let template = NSTemporaryDirectory() + "vouch-test-XXXXXX"
+        var buffer = Array(template.utf8CString)
+        guard mkdtemp(&buffer) != nil else { throw TestError("mkdtemp failed") }
+        directory = String(cString: buffer)
+        chmod(directory, 0o755)  // so a test running as another uid can reach the socket
+        socketPath = directory + "/vouchd.sock"
+        databasePath = directory + "/vouch.db"
+        configPath = directory + "/vouchd.conf"
+        logPath = directory + "/vouchd.log"
+        try writeConfig(extra)
+        if start { try await self.start() }
+    }
+
+    func writeConfig(_ extra: [String]) throws {
+        var lines = [
+            "socket_path = \(socketPath)",
+            "socket_mode = 0666",
+            "socket_group = none",
+            "admin_group = none",
+            "database_path = \(databasePath)",
+            "hooks_dir = none",
+            "log_level = debug",
+        ]
+        if !extra.contains(where: { $0.hasPrefix("argon2_memory_kib") }) {
+            lines += ["argon2_memory_kib = 1024", "argon2_iterations = 1", "argon2_parallelism = 1"]
+        }
+        lines += extra
+        try (lines.joined(separator: "\n") + "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+        chmod(configPath, 0o644)
+    }
+
+    /// Starts vouchd and waits until it answers a ping.
+    func start(arguments: [String]? = nil, environment: [String: String]? = nil) async throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Products.vouchd)
+        p.arguments = arguments ?? ["--config", configPath, "--log-to", "stderr"]
+        if let environment { p.environment = environment }
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        p.standardError = log
+        p.standardOutput = log
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        process = p
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if !p.isRunning { throw TestError("vouchd exited with \(p.terminationStatus): \(log_())") }
+            if let client = try? await VouchClient.connect(socketPath: socketPath, timeout: .seconds(2)) {
+                defer { Task { await client.close() } }
+                if (try? await client.ping()) != nil { return }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestError("vouchd did not answer within 20 s: \(log_())")
+    }
+
+    /// SIGTERM and wait: a graceful stop.
+    func stop() {
+        guard let p = process, p.isRunning else { return }
+        p.terminate()
+        p.waitUntilExit()
+    }
+
+    /// SIGKILL and wait: a crash.
+    func kill9() {
+        guard let p = process, p.isRunning else { return }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+    }
+
+    func restart() async throws {
+        stop()
+        try await start()
+    }
+
+    func client(timeout: Duration = .seconds(30)) async throws -> VouchClient {
+        try await VouchClient.connect(socketPath: socketPath, timeout: timeout)
+    }
+
+    /// Runs vouchctl against this daemon; `asUID` runs it as another user (needs root).
+    func vouchctl(_ args: [String], stdin: String? = nil, asUID: UInt32? = nil) throws -> ProcessResult {
+        let full = ["--socket", socketPath] + args
+        if let uid = asUID {
+            return try runProcess(
+                "/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", Products.vouchctl] + full,
+                stdin: stdin)
+        }
+        return try runProcess(Products.vouchctl, full, stdin: stdin)
+    }
+
+    func log_() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    deinit {
+        if let p = process, p.isRunning {
+            p.terminate()
+            p.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+struct TestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension SecretBytes {
+    static func text(_ s: String) -> SecretBytes { SecretBytes(utf8: s) }
+}
+
+/// Whether the tests run as root (needed to run a client as another uid).
+var runningAsRoot: Bool { getuid() == 0 }
