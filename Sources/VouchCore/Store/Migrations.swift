@@ -13,7 +13,8 @@ public enum Migrations {
 
     /// Every migration, in order; `all[i].version == i + 1`.
     public static let all: [Migration] = [
-        Migration(version: 1, name: "create users", sql: createUsers)
+        Migration(version: 1, name: "create users", sql: createUsers),
+        Migration(version: 2, name: "create tokens and events", sql: createTokensAndEvents),
     ]
 
     /// The schema version this binary writes.
@@ -89,5 +90,33 @@ public enum Migrations {
             locked_until  INTEGER,
             CHECK ((email IS NULL) = (email_key IS NULL))
         ) STRICT;
+        """
+
+    static let createTokensAndEvents = """
+        CREATE TABLE tokens (
+            id          INTEGER PRIMARY KEY,
+            digest      BLOB    NOT NULL UNIQUE CHECK (typeof(digest) = 'blob' AND length(digest) = 32),
+            purpose     INTEGER NOT NULL CHECK (purpose IN (1, 2, 3)),
+            user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            label       TEXT    NOT NULL DEFAULT '' CHECK (length(label) <= 100),
+            fingerprint BLOB,
+            created_at  INTEGER NOT NULL,
+            expires_at  INTEGER NOT NULL CHECK (expires_at >= created_at),
+            last_used   INTEGER
+        ) STRICT;
+        CREATE INDEX tokens_by_user ON tokens(user_id);
+        CREATE INDEX tokens_by_expiry ON tokens(expires_at);
+        CREATE TABLE events (
+            id        INTEGER PRIMARY KEY,
+            time      INTEGER NOT NULL,
+            event     TEXT    NOT NULL CHECK (length(event) BETWEEN 1 AND 64),
+            user_id   INTEGER,
+            username  TEXT    NOT NULL DEFAULT '',
+            peer_uid  INTEGER NOT NULL,
+            peer_pid  INTEGER NOT NULL,
+            detail    TEXT    NOT NULL DEFAULT '{}'
+        ) STRICT;
+        CREATE INDEX events_by_time ON events(time);
+        CREATE INDEX events_by_user ON events(user_id, time);
         """
 }

@@ -170,7 +170,7 @@ public final class SQLiteUserStore: UserStore {
     // MARK: - Helpers
 
     /// Runs `body` under the lock and maps storage errors to account errors.
-    private func withDatabase<R: Sendable>(
+    func withDatabase<R: Sendable>(
         _ operation: String, _ body: (SQLiteDatabase) throws(StoreError) -> R
     ) throws(AccountError) -> R {
         do throws(StoreError) {

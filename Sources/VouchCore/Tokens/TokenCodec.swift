@@ -1,0 +1,105 @@
+import COpenSSL
+import VouchSecrets
+
+/// What a token is for.  Each purpose has its own prefix, so a token of one
+/// purpose never works as another, and secret scanners can find leaked ones.
+public enum TokenPurpose: Int64, Sendable, CaseIterable, CustomStringConvertible {
+    case session = 1
+    case resetPassword = 2
+    case verifyEmail = 3
+
+    public var prefix: String {
+        switch self {
+        case .session: return "vch_"
+        case .resetPassword: return "vrp_"
+        case .verifyEmail: return "vev_"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .session: return "session"
+        case .resetPassword: return "reset password"
+        case .verifyEmail: return "verify email"
+        }
+    }
+}
+
+/// The SHA-256 of a token: all vouch stores.  Four words, so it hashes and
+/// compares without allocation.
+public struct TokenDigest: Hashable, Sendable {
+    let a: UInt64, b: UInt64, c: UInt64, d: UInt64
+
+    public init(of token: SecretBytes) {
+        var out = [UInt8](repeating: 0, count: 32)
+        token.withUnsafeBytes { raw in
+            _ = SHA256(raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count, &out)
+        }
+        self.init(bytes: out)!
+    }
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 32 else { return nil }
+        func word(_ i: Int) -> UInt64 { (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[i * 8 + $1]) } }
+        a = word(0)
+        b = word(1)
+        c = word(2)
+        d = word(3)
+    }
+
+    public var bytes: [UInt8] {
+        [a, b, c, d].flatMap { w in (0..<8).reversed().map { UInt8(truncatingIfNeeded: w >> (UInt64($0) * 8)) } }
+    }
+}
+
+/// Makes new tokens: prefix + 32 random bytes in unpadded base64url (43 characters).
+public enum TokenCodec {
+    public static let randomBytes = 32
+    public static let encodedLength = 43
+
+    /// A new token of `purpose` and its digest.
+    public static func make(_ purpose: TokenPurpose) throws(AccountError) -> (token: SecretBytes, digest: TokenDigest) {
+        var random = [UInt8](repeating: 0, count: randomBytes)
+        defer { random.withUnsafeMutableBytes { SecretBytes.wipe($0) } }
+        guard RAND_bytes(&random, Int32(randomBytes)) == 1 else {
+            throw AccountError(.internalError, "Random number generator failed")
+        }
+        var text = Array(purpose.prefix.utf8)
+        text.reserveCapacity(purpose.prefix.utf8.count + encodedLength)
+        base64URL(random, into: &text)
+        defer { text.withUnsafeMutableBytes { SecretBytes.wipe($0) } }
+        let token = SecretBytes(text)
+        return (token, TokenDigest(of: token))
+    }
+
+    /// The purpose a token's prefix claims, if its shape is right.
+    public static func purpose(of token: SecretBytes) -> TokenPurpose? {
+        token.withUnsafeBytes { raw -> TokenPurpose? in
+            guard raw.count == 4 + encodedLength else { return nil }
+            for p in TokenPurpose.allCases where raw.starts(with: p.prefix.utf8) { return p }
+            return nil
+        }
+    }
+
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    static func base64URL(_ bytes: [UInt8], into out: inout [UInt8]) {
+        var i = 0
+        while i + 3 <= bytes.count {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+            for shift in [18, 12, 6, 0] { out.append(alphabet[Int((n >> UInt32(shift)) & 63)]) }
+            i += 3
+        }
+        let rest = bytes.count - i
+        if rest == 1 {
+            let n = UInt32(bytes[i]) << 16
+            out.append(alphabet[Int((n >> 18) & 63)])
+            out.append(alphabet[Int((n >> 12) & 63)])
+        } else if rest == 2 {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+            out.append(alphabet[Int((n >> 18) & 63)])
+            out.append(alphabet[Int((n >> 12) & 63)])
+            out.append(alphabet[Int((n >> 6) & 63)])
+        }
+    }
+}
