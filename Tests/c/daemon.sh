@@ -2,6 +2,7 @@
 # against, the real vouchd ($VOUCHD, users made with $VOUCHCTL) or, with
 # VOUCH_FAKE=1, Tests/c/fake_vouchd.py.  Users:
 #   alice / "alice password 1"  active
+#   bob   / "bob password 1"    active (for wrong-password tests)
 #   carol / "carol password 1"  inactive
 # Sets SOCK, DAEMON_PID, DAEMON_KIND.  Exit code 77 means "skipped".
 
@@ -43,7 +44,7 @@ stop_daemon() {
 start_fake() { # [mode]
     command -v python3 >/dev/null || { echo "SKIP: python3 missing (fake daemon)"; exit 77; }
     python3 "$ROOT/Tests/c/fake_vouchd.py" --socket "$SOCK" --mode "${1:-normal}" \
-        --user 'alice:alice password 1' --user 'carol:carol password 1:inactive' \
+        --user 'alice:alice password 1' --user 'bob:bob password 1' --user 'carol:carol password 1:inactive' \
         >"$TMP/daemon.log" 2>&1 &
     DAEMON_PID=$!
     DAEMON_KIND=fake
@@ -73,6 +74,8 @@ start_real() {
     wait_socket || return 1
     printf '%s' 'alice password 1' | ctl user create --username alice --password-stdin \
         >/dev/null || { echo "vouchctl user create alice failed"; return 1; }
+    printf '%s' 'bob password 1' | ctl user create --username bob --password-stdin \
+        >/dev/null || { echo "vouchctl user create bob failed"; return 1; }
     if ! printf '%s' 'carol password 1' | ctl user create --username carol --password-stdin \
             --inactive >/dev/null 2>&1; then
         printf '%s' 'carol password 1' | ctl user create --username carol --password-stdin \
