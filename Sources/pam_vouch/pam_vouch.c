@@ -350,6 +350,23 @@ PAM_VOUCH_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
     char *old_owned = NULL, *new_owned = NULL, *again = NULL;
     const char *oldpw = NULL, *newpw = NULL;
 
+    if (o.unknown_is_user_unknown) {
+        /* Not a vouch user: say so before asking anything, so the next
+         * module (pam_unix) handles the change with its own prompts. */
+        int state = 0;
+        int rc = vouch_account_status(c, user, &state);
+        if (rc == VOUCH_ERR_NOT_FOUND) {
+            if (o.debug) pam_syslog(pamh, LOG_DEBUG, "no vouch user %s", user);
+            result = PAM_USER_UNKNOWN;
+            goto out;
+        }
+        if (rc != VOUCH_OK && rc != VOUCH_ERR_UNKNOWN_OPCODE && unavailable(rc)) {
+            log_failure(pamh, c, "password change (account check)", user, rc);
+            result = PAM_AUTHINFO_UNAVAIL;
+            goto out;
+        }
+    }
+
     if (flags & PAM_PRELIM_CHECK) {
         /* Verify the old password now, so a mistyped one is reported before
          * the new one is asked for. */

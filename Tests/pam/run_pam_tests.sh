@@ -111,7 +111,9 @@ ph --service vouch --user bob --answer 'nope' chauthtok
 expect "chauthtok: wrong current password" "chauthtok: PAM_AUTH_ERR" "prompts: 1"
 if [ $has_status = 1 ]; then
     ph --service vouch-uu --user nobody-here --answer 'x' chauthtok
-    expect "chauthtok: unknown user, unknown_is_user_unknown" "chauthtok: PAM_USER_UNKNOWN"
+    expect "chauthtok: unknown user, unknown_is_user_unknown: no prompt" "chauthtok: PAM_USER_UNKNOWN" "prompts: 0"
+    ph --service vouch-uu --user alice --answer 'alice password 2' --answer 'alice password 5' --answer 'alice password 5' chauthtok
+    expect "chauthtok with unknown_is_user_unknown, vouch user" "chauthtok: PAM_SUCCESS" "prompts: 3"
 fi
 
 # session
