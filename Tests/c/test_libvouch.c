@@ -1,0 +1,249 @@
+/* Exercises every libvouch call against a running daemon (vouchd, or the
+ * fake one), through the public API of build/libvouch.so only.
+ * Driven by Tests/c/run_clib_tests.sh, which creates the users:
+ *   alice / "alice password 1" (active), carol / "carol password 1" (inactive)
+ *
+ * Usage: test_libvouch full SOCKET     every call
+ *        test_libvouch down SOCKET     no daemon: VOUCH_ERR_CONNECT, quickly
+ *        test_libvouch timeout SOCKET  a daemon that never answers: VOUCH_ERR_TIMEOUT
+ * Environment: VOUCH_TEST_TOKEN (a session token from vouchctl, optional),
+ *              VOUCH_REQUIRE_ACCOUNT_STATUS=1 (fail, not skip, without 0x18). */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vouch.h"
+
+static int failures, checks, skips;
+
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        checks++;                                                          \
+        if (!(cond)) {                                                     \
+            failures++;                                                    \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                  \
+            fputc('\n', stderr);                                           \
+        }                                                                  \
+    } while (0)
+#define CHECK_RC(got, want) \
+    CHECK((got) == (want), "got %d (%s), want %d (%s)", (got), vouch_strerror(got), (want), \
+          vouch_strerror(want))
+#define SKIP(...)                        \
+    do {                                 \
+        skips++;                         \
+        printf("SKIP: " __VA_ARGS__);    \
+        putchar('\n');                   \
+    } while (0)
+
+static const char *sock;
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static vouch_client *must_open(int timeout_ms) {
+    int err = 0;
+    vouch_client *c = vouch_open(sock, timeout_ms, &err);
+    if (c == NULL) {
+        fprintf(stderr, "FAIL: vouch_open(%s): %s\n", sock, vouch_strerror(err));
+        exit(1);
+    }
+    return c;
+}
+
+static void *pinger(void *arg) {
+    vouch_client *c = arg;
+    long bad = 0;
+    for (int i = 0; i < 50; i++)
+        if (vouch_ping(c) != VOUCH_OK) bad++;
+    return (void *)bad;
+}
+
+static void test_tokens(vouch_client *c) {
+    char token[VOUCH_TOKEN_SIZE];
+    int64_t exp = 0;
+    vouch_user u;
+    int rc = vouch_login_token(c, "alice", "alice password 1", token, sizeof token, &exp, &u);
+    if (rc != VOUCH_OK) {
+        SKIP("login with a session token: %s", vouch_strerror(rc));
+    } else {
+        CHECK(strncmp(token, "vch_", 4) == 0 && strlen(token) == 47, "token shape '%.4s...' len %zu",
+              token, strlen(token));
+        CHECK(exp > 0, "expiry");
+        vouch_user owner;
+        int64_t exp2 = 0;
+        CHECK_RC(vouch_verify_token_expiry(c, token, &owner, &exp2), VOUCH_OK);
+        CHECK(strcmp(owner.username, "alice") == 0 && owner.id == u.id, "owner %s", owner.username);
+        CHECK(exp2 == exp, "expiry %lld vs %lld", (long long)exp2, (long long)exp);
+        CHECK_RC(vouch_revoke_token(c, token), VOUCH_OK);
+        CHECK_RC(vouch_verify_token(c, token, &owner), VOUCH_ERR_INVALID_TOKEN);
+        explicit_bzero(token, sizeof token);
+    }
+    const char *ext = getenv("VOUCH_TEST_TOKEN");
+    if (ext && *ext) {
+        vouch_user owner;
+        CHECK_RC(vouch_verify_token(c, ext, &owner), VOUCH_OK);
+        CHECK(strcmp(owner.username, "alice") == 0, "vouchctl token owner %s", owner.username);
+        CHECK_RC(vouch_revoke_token(c, ext), VOUCH_OK);
+        CHECK_RC(vouch_verify_token(c, ext, NULL), VOUCH_ERR_INVALID_TOKEN);
+    }
+    CHECK_RC(vouch_verify_token(c, "vch_not-a-real-token", NULL), VOUCH_ERR_INVALID_TOKEN);
+}
+
+static void test_full(void) {
+    vouch_client *c = must_open(10000);
+
+    vouch_server_info info;
+    CHECK_RC(vouch_hello(c, "test_libvouch", &info), VOUCH_OK);
+    CHECK(info.min_version <= 1 && info.max_version >= 1, "versions %u-%u", info.min_version,
+          info.max_version);
+    CHECK(info.max_frame >= 1024, "max frame %u", info.max_frame);
+    printf("daemon: %s, frame cap %u\n", info.server_version, info.max_frame);
+    CHECK_RC(vouch_ping(c), VOUCH_OK);
+
+    /* login */
+    int64_t id = 0;
+    CHECK_RC(vouch_login(c, "alice", "alice password 1", &id), VOUCH_OK);
+    CHECK(id > 0, "user id %lld", (long long)id);
+    vouch_user u;
+    CHECK_RC(vouch_login_ctx(c, "ALICE", "alice password 1", "test", "rhost.example", "pts/9", &u),
+             VOUCH_OK);
+    CHECK(u.id == id && strcmp(u.username, "alice") == 0, "user %lld %s", (long long)u.id,
+          u.username);
+    CHECK(u.flags & VOUCH_FLAG_ACTIVE, "flags %u", u.flags);
+    CHECK(strlen(u.uuid) == 36 && u.uuid[8] == '-', "uuid %s", u.uuid);
+    CHECK(u.has_last_login && u.last_login > 0, "last login");
+    CHECK(!u.is_locked, "locked");
+    CHECK_RC(vouch_login(c, "alice", "wrong", NULL), VOUCH_ERR_INVALID_CREDENTIALS);
+    char msg[VOUCH_REASON_SIZE];
+    CHECK_RC(vouch_last_message(c, msg, sizeof msg), VOUCH_OK);
+    printf("invalid credentials message: '%s'\n", msg);
+    CHECK_RC(vouch_login(c, "nobody-here", "whatever", NULL), VOUCH_ERR_INVALID_CREDENTIALS);
+    CHECK_RC(vouch_login(c, "carol", "carol password 1", NULL), VOUCH_ERR_INACTIVE);
+    CHECK_RC(vouch_login(c, "alice", "alice password 1", NULL), VOUCH_OK);
+
+    /* get_user: admin-only on the daemon */
+    vouch_user g;
+    int rc = vouch_get_user(c, "alice", &g);
+    if (rc == VOUCH_ERR_PERMISSION_DENIED) {
+        SKIP("get_user: this peer is not an admin");
+    } else {
+        CHECK_RC(rc, VOUCH_OK);
+        CHECK(g.id == id && strcmp(g.username, "alice") == 0 && strcmp(g.uuid, u.uuid) == 0,
+              "get_user alice");
+        char num[32];
+        snprintf(num, sizeof num, "%lld", (long long)id);
+        CHECK_RC(vouch_get_user(c, num, &g), VOUCH_OK);
+        CHECK(strcmp(g.username, "alice") == 0, "get_user by id");
+        CHECK_RC(vouch_get_user(c, u.uuid, &g), VOUCH_OK);
+        CHECK(g.id == id, "get_user by uuid");
+        CHECK_RC(vouch_get_user(c, "carol", &g), VOUCH_OK);
+        CHECK(!(g.flags & VOUCH_FLAG_ACTIVE), "carol active");
+        CHECK_RC(vouch_get_user(c, "nobody-here", &g), VOUCH_ERR_NOT_FOUND);
+    }
+
+    /* account_status (proposed opcode 0x18) */
+    int state = -1;
+    rc = vouch_account_status(c, "alice", &state);
+    if (rc == VOUCH_ERR_UNKNOWN_OPCODE && !getenv("VOUCH_REQUIRE_ACCOUNT_STATUS")) {
+        SKIP("account_status: the daemon does not implement opcode 0x18");
+    } else {
+        CHECK_RC(rc, VOUCH_OK);
+        CHECK(state == VOUCH_ACCOUNT_ACTIVE, "alice state %d", state);
+        CHECK_RC(vouch_account_status(c, "carol", &state), VOUCH_OK);
+        CHECK(state == VOUCH_ACCOUNT_INACTIVE, "carol state %d", state);
+        CHECK_RC(vouch_account_status(c, "nobody-here", &state), VOUCH_ERR_NOT_FOUND);
+    }
+
+    /* change_password: refused by the policy with a reason, then done */
+    char reason[VOUCH_REASON_SIZE];
+    CHECK_RC(vouch_change_password(c, "alice", "alice password 1", "a", reason, sizeof reason),
+             VOUCH_ERR_PASSWORD_REJECTED);
+    CHECK(reason[0] != '\0', "no reason given");
+    printf("policy reason: '%s'\n", reason);
+    CHECK_RC(vouch_change_password(c, "alice", "wrong", "alice password 2", reason, sizeof reason),
+             VOUCH_ERR_INVALID_CREDENTIALS);
+    CHECK_RC(vouch_change_password(c, "alice", "alice password 1", "alice password 2", reason,
+                                   sizeof reason),
+             VOUCH_OK);
+    CHECK_RC(vouch_login(c, "alice", "alice password 1", NULL), VOUCH_ERR_INVALID_CREDENTIALS);
+    CHECK_RC(vouch_login(c, "alice", "alice password 2", NULL), VOUCH_OK);
+    CHECK_RC(vouch_change_password(c, "alice", "alice password 2", "alice password 1", NULL, 0),
+             VOUCH_OK);
+
+    test_tokens(c);
+
+    /* over-long input is refused locally, the connection stays usable */
+    char *big = malloc(70000);
+    memset(big, 'x', 69999);
+    big[69999] = 0;
+    CHECK_RC(vouch_login(c, big, "pw", NULL), VOUCH_ERR_TOO_LONG);
+    free(big);
+    CHECK_RC(vouch_ping(c), VOUCH_OK);
+
+    /* threads: one shared handle, and one handle each */
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++) pthread_create(&t[i], NULL, pinger, c);
+    vouch_client *own[4];
+    pthread_t t2[4];
+    for (int i = 0; i < 4; i++) {
+        own[i] = must_open(10000);
+        pthread_create(&t2[i], NULL, pinger, own[i]);
+    }
+    long bad = 0;
+    for (int i = 0; i < 8; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        bad += (long)r;
+    }
+    for (int i = 0; i < 4; i++) {
+        void *r;
+        pthread_join(t2[i], &r);
+        bad += (long)r;
+        vouch_close(own[i]);
+    }
+    CHECK(bad == 0, "%ld failed pings from threads", bad);
+    vouch_close(c);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s full|down|timeout SOCKET\n", argv[0]);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_DFL);
+    sock = argv[2];
+    if (strcmp(argv[1], "full") == 0) {
+        test_full();
+    } else if (strcmp(argv[1], "down") == 0) {
+        int err = 0;
+        long long t0 = now_ms();
+        vouch_client *c = vouch_open(sock, 2000, &err);
+        CHECK(c == NULL, "opened a socket with no daemon");
+        CHECK_RC(err, VOUCH_ERR_CONNECT);
+        CHECK(now_ms() - t0 < 2000, "took %lld ms", now_ms() - t0);
+        vouch_close(c);
+    } else if (strcmp(argv[1], "timeout") == 0) {
+        vouch_client *c = must_open(400);
+        long long t0 = now_ms();
+        CHECK_RC(vouch_login(c, "alice", "alice password 1", NULL), VOUCH_ERR_TIMEOUT);
+        long long took = now_ms() - t0;
+        CHECK(took >= 390 && took < 1500, "timeout after %lld ms", took);
+        /* the next call reconnects and times out again, never hangs */
+        t0 = now_ms();
+        CHECK_RC(vouch_ping(c), VOUCH_ERR_TIMEOUT);
+        CHECK(now_ms() - t0 < 1500, "second timeout after %lld ms", now_ms() - t0);
+        vouch_close(c);
+    } else {
+        return 2;
+    }
+    printf("test_libvouch %s: %d checks, %d failures, %d skipped\n", argv[1], checks, failures,
+           skips);
+    return failures ? 1 : 0;
+}

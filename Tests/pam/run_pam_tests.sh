@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# PAM tests of build/pam_vouch.so through Tests/pam/pam_harness.c, with a
+# private PAM configuration directory (pam_start_confdir; nothing in /etc is
+# touched), against the real vouchd ($VOUCHD; exit 77 if not built) or, with
+# VOUCH_FAKE=1, Tests/c/fake_vouchd.py.
+set -u
+source "$(dirname "$0")/../c/daemon.sh"
+H=$ROOT/build/clib/pam_harness
+MOD=$ROOT/build/pam_vouch.so
+[ -x "$H" ] && [ -f "$MOD" ] || { echo "missing $H or $MOD (make clib-test builds them)"; exit 1; }
+CONF=$TMP/pam.d
+mkdir -p "$CONF"
+fail=0
+out=
+
+svc() { # name, lines (one per argument)
+    printf '%s\n' "${@:2}" > "$CONF/$1"
+}
+ph() { out=$("$H" --confdir "$CONF" "$@" 2>&1); }
+expect() { # label, exact lines that must be in the output
+    local label=$1 p; shift
+    for p in "$@"; do
+        if ! grep -qxF -- "$p" <<<"$out"; then
+            echo "FAIL: $label: no line '$p' in:"; sed 's/^/    /' <<<"$out"; fail=1; return
+        fi
+    done
+    echo "ok: $label"
+}
+elapsed_ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+A="socket=$SOCK timeout=3000"
+svc vouch   "auth required $MOD $A" "account required $MOD $A" \
+            "password required $MOD $A" "session required $MOD $A"
+svc vouch-uu "auth required $MOD $A unknown_is_user_unknown" \
+             "password required $MOD $A unknown_is_user_unknown"
+svc first   "auth optional $MOD $A" "auth required $MOD $A use_first_pass"
+svc first-none "auth required $MOD $A use_first_pass"
+svc try     "auth optional $MOD $A" "auth required $MOD $A try_first_pass"
+svc stack   "auth [success=done user_unknown=ignore authinfo_unavail=ignore default=die] $MOD $A unknown_is_user_unknown" \
+            "auth required pam_permit.so"
+svc down    "auth required $MOD socket=$TMP/nothing.sock timeout=1000" \
+            "account required $MOD socket=$TMP/nothing.sock timeout=1000" \
+            "password required $MOD socket=$TMP/nothing.sock timeout=1000"
+svc down-stack "auth [success=done user_unknown=ignore authinfo_unavail=ignore default=die] $MOD socket=$TMP/nothing.sock timeout=1000" \
+               "auth required pam_permit.so"
+svc slow    "auth required $MOD socket=$SOCK timeout=1000"
+
+start_daemon || exit 1
+echo "== pam_vouch against the $DAEMON_KIND daemon"
+
+# auth
+ph --service vouch --user alice --answer 'alice password 1' --rhost host.example --tty pts/1 auth setcred
+expect "right password" "PROMPT: Password: " "auth: PAM_SUCCESS" "setcred: PAM_SUCCESS" "prompts: 1"
+ph --service vouch --user bob --answer 'nope' auth
+expect "wrong password" "auth: PAM_AUTH_ERR"
+ph --service vouch --user nobody-here --answer 'whatever' auth
+expect "unknown user, default" "auth: PAM_AUTH_ERR"
+ph --service vouch --user carol --answer 'carol password 1' auth
+expect "inactive user, auth" "auth: PAM_AUTH_ERR"
+
+# account (needs account_status, opcode 0x18)
+ph --service vouch --user alice account
+if grep -qx "account: PAM_AUTHINFO_UNAVAIL" <<<"$out" && [ "$DAEMON_KIND" = real ]; then
+    echo "SKIP: the daemon does not implement account_status (0x18): account and unknown_is_user_unknown tests"
+    has_status=0
+else
+    has_status=1
+    expect "active user, account" "account: PAM_SUCCESS"
+    ph --service vouch --user carol account
+    expect "inactive user, account" "account: PAM_ACCT_EXPIRED"
+    ph --service vouch --user nobody-here account
+    expect "unknown user, account" "account: PAM_USER_UNKNOWN"
+    ph --service vouch-uu --user nobody-here --answer 'whatever' auth
+    expect "unknown user, unknown_is_user_unknown" "auth: PAM_USER_UNKNOWN"
+    ph --service vouch-uu --user bob --answer 'nope' auth
+    expect "known user wrong password, unknown_is_user_unknown" "auth: PAM_AUTH_ERR"
+    ph --service stack --user nobody-here --answer 'whatever' auth
+    expect "example stack: unknown user falls through to the next module" "auth: PAM_SUCCESS"
+fi
+ph --service stack --user bob --answer 'nope' auth
+expect "example stack: wrong password dies" "auth: PAM_AUTH_ERR"
+ph --service stack --user alice --answer 'alice password 1' auth
+expect "example stack: right password" "auth: PAM_SUCCESS" "prompts: 1"
+
+# use_first_pass / try_first_pass (Linux-PAM lets only modules set
+# PAM_AUTHTOK, so a first pam_vouch line provides it)
+ph --service first --user alice --answer 'alice password 1' auth
+expect "use_first_pass: no second prompt" "auth: PAM_SUCCESS" "prompts: 1"
+ph --service first-none --user alice --answer 'alice password 1' auth
+expect "use_first_pass without a password: no prompt, failure" "auth: PAM_AUTH_ERR" "prompts: 0"
+ph --service try --user alice --answer 'wrong' --answer 'alice password 1' auth
+expect "try_first_pass: stored password refused, asked again" "auth: PAM_SUCCESS" "prompts: 2"
+ph --service try --user alice --answer 'alice password 1' auth
+expect "try_first_pass: stored password accepted" "auth: PAM_SUCCESS" "prompts: 1"
+
+# password
+ph --service vouch --user alice --answer 'alice password 1' --answer 'alice password 2' --answer 'alice password 2' chauthtok
+expect "chauthtok" "PROMPT: Current password: " "PROMPT: New password: " \
+    "PROMPT: Retype new password: " "chauthtok: PAM_SUCCESS"
+ph --service vouch --user alice --answer 'alice password 2' auth
+expect "new password works" "auth: PAM_SUCCESS"
+ph --service vouch --user alice --answer 'alice password 1' auth
+expect "old password no longer works" "auth: PAM_AUTH_ERR"
+ph --service vouch --user alice --answer 'alice password 2' --answer 'a' --answer 'a' chauthtok
+expect "chauthtok policy refusal" "chauthtok: PAM_AUTHTOK_ERR"
+if grep -q '^ERROR_MSG: .\+' <<<"$out"; then echo "ok: refusal reason shown: $(grep '^ERROR_MSG' <<<"$out")"
+else echo "FAIL: no ERROR_MSG with the policy's reason"; sed 's/^/    /' <<<"$out"; fail=1; fi
+ph --service vouch --user alice --answer 'alice password 2' --answer 'alice password 3' --answer 'alice password 4' chauthtok
+expect "chauthtok: retyped password differs" "ERROR_MSG: Sorry, passwords do not match." "chauthtok: PAM_AUTHTOK_ERR"
+ph --service vouch --user bob --answer 'nope' chauthtok
+expect "chauthtok: wrong current password" "chauthtok: PAM_AUTH_ERR" "prompts: 1"
+if [ $has_status = 1 ]; then
+    ph --service vouch-uu --user nobody-here --answer 'x' chauthtok
+    expect "chauthtok: unknown user, unknown_is_user_unknown: no prompt" "chauthtok: PAM_USER_UNKNOWN" "prompts: 0"
+    ph --service vouch-uu --user alice --answer 'alice password 2' --answer 'alice password 5' --answer 'alice password 5' chauthtok
+    expect "chauthtok with unknown_is_user_unknown, vouch user" "chauthtok: PAM_SUCCESS" "prompts: 3"
+fi
+
+# session
+ph --service vouch --user alice open_session close_session
+expect "session" "open_session: PAM_SUCCESS" "close_session: PAM_SUCCESS"
+
+# daemon not answering: within the timeout
+stop_daemon
+t0=$(date +%s%N)
+ph --service down --user alice --answer 'alice password 1' auth account chauthtok
+ms=$(elapsed_ms "$t0")
+expect "daemon stopped ($ms ms)" "auth: PAM_AUTHINFO_UNAVAIL" "account: PAM_AUTHINFO_UNAVAIL" \
+    "chauthtok: PAM_AUTHINFO_UNAVAIL" "prompts: 0"
+[ "$ms" -lt 3000 ] || { echo "FAIL: took $ms ms"; fail=1; }
+ph --service down-stack --user alice --answer 'x' auth
+expect "example stack: daemon down falls through" "auth: PAM_SUCCESS"
+start_fake silent || exit 1
+t0=$(date +%s%N)
+ph --service slow --user alice --answer 'alice password 1' auth
+ms=$(elapsed_ms "$t0")
+expect "daemon silent: timeout ($ms ms)" "auth: PAM_AUTHINFO_UNAVAIL"
+[ "$ms" -ge 900 ] && [ "$ms" -lt 3000 ] || { echo "FAIL: timeout took $ms ms (timeout=1000)"; fail=1; }
+stop_daemon
+
+echo "SKIP: pamtester smoke test: pamtester reads only /etc/pam.d (no confdir option), and these tests do not touch /etc"
+[ $fail = 0 ] && echo "PAM tests ($DAEMON_KIND daemon): PASS" || echo "PAM tests ($DAEMON_KIND daemon): FAIL"
+exit $fail
