@@ -30,7 +30,7 @@ VOUCH_SUBST := sed -e 's|/usr/sbin/vouchd|$(SBINDIR)/vouchd|g' -e 's|/etc/vouch|
 
 # Built by other parts of the build when present.
 VOUCH_LIBS   = $(wildcard build/libvouch.so.1*)
-VOUCH_HEADER = $(wildcard include/vouch.h)
+VOUCH_HEADER = $(wildcard Sources/CVouch/include/vouch.h)
 VOUCH_PC     = $(firstword $(wildcard vouch.pc build/vouch.pc))
 VOUCH_PAM    = $(wildcard build/pam_vouch.so)
 

@@ -18,9 +18,20 @@ struct Vouchd: AsyncParsableCommand {
             (see vouchd.conf for every key). SIGHUP re-reads it; SIGTERM stops gracefully.
             """,
         version: VouchVersion.string,
-        subcommands: [Serve.self, Migrate.self],
-        defaultSubcommand: Serve.self
+        subcommands: [Migrate.self]
     )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "Print the effective configuration and exit (like sshd -T).")
+    var checkConfig = false
+
+    @Option(help: "Where logs go: automatic, journal or stderr.")
+    var logTo: String = "automatic"
+
+    func run() async throws {
+        try await Serve(options: options, checkConfig: checkConfig, logTo: logTo).run()
+    }
 }
 
 /// Options shared by `vouchd` and `vouchd migrate`.
@@ -72,7 +83,8 @@ enum FileSafety {
     static func refuseWritableByOthers(_ path: String, what: String) throws {
         var st = stat()
         guard stat(path, &st) == 0 else { return }  // a missing file is reported by whoever opens it
-        if st.st_mode & (S_IWGRP | S_IWOTH) != 0 {
+        // Only regular files hold content someone else could plant (/dev/null is fine).
+        if st.st_mode & S_IFMT == S_IFREG, st.st_mode & (S_IWGRP | S_IWOTH) != 0 {
             throw Failure(
                 "\(path): \(what) is group- or world-writable (mode \(String(st.st_mode & 0o777, radix: 8))); refusing to use it")
         }
@@ -86,17 +98,11 @@ func exitWith(_ error: any Error) -> Never {
     exit(1)
 }
 
-struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the daemon (the default).", shouldDisplay: false)
-
-    @OptionGroup var options: ConfigOptions
-
-    @Flag(help: "Print the effective configuration and exit (like sshd -T).")
-    var checkConfig = false
-
-    @Option(help: "Where logs go: automatic, journal or stderr.")
-    var logTo: String = "automatic"
+/// Runs the daemon.
+struct Serve {
+    let options: ConfigOptions
+    let checkConfig: Bool
+    let logTo: String
 
     func run() async throws {
         let cfg: VouchConfig

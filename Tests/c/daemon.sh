@@ -1,9 +1,9 @@
 # Sourced by the C and PAM test drivers: starts and stops a daemon to test
 # against, the real vouchd ($VOUCHD, users made with $VOUCHCTL) or, with
 # VOUCH_FAKE=1, Tests/c/fake_vouchd.py.  Users:
-#   alice / "alice password 1"  active
-#   bob   / "bob password 1"    active (for wrong-password tests)
-#   carol / "carol password 1"  inactive
+#   alice / "wonderland rabbit 1"  active
+#   bob   / "builder of things 1"    active (for wrong-password tests)
+#   carol / "winter songs 9"  inactive
 # Sets SOCK, DAEMON_PID, DAEMON_KIND.  Exit code 77 means "skipped".
 
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -44,7 +44,7 @@ stop_daemon() {
 start_fake() { # [mode]
     command -v python3 >/dev/null || { echo "SKIP: python3 missing (fake daemon)"; exit 77; }
     python3 "$ROOT/Tests/c/fake_vouchd.py" --socket "$SOCK" --mode "${1:-normal}" \
-        --user 'alice:alice password 1' --user 'bob:bob password 1' --user 'carol:carol password 1:inactive' \
+        --user 'alice:wonderland rabbit 1' --user 'bob:builder of things 1' --user 'carol:winter songs 9:inactive' \
         >"$TMP/daemon.log" 2>&1 &
     DAEMON_PID=$!
     DAEMON_KIND=fake
@@ -72,17 +72,17 @@ start_real() {
     DAEMON_PID=$!
     DAEMON_KIND=real
     wait_socket || return 1
-    printf '%s' 'alice password 1' | ctl user create --username alice --password-stdin \
+    printf '%s' 'wonderland rabbit 1' | ctl user create --username alice --password-stdin \
         >/dev/null || { echo "vouchctl user create alice failed"; return 1; }
-    printf '%s' 'bob password 1' | ctl user create --username bob --password-stdin \
+    printf '%s' 'builder of things 1' | ctl user create --username bob --password-stdin \
         >/dev/null || { echo "vouchctl user create bob failed"; return 1; }
-    if ! printf '%s' 'carol password 1' | ctl user create --username carol --password-stdin \
+    if ! printf '%s' 'winter songs 9' | ctl user create --username carol --password-stdin \
             --inactive >/dev/null 2>&1; then
-        printf '%s' 'carol password 1' | ctl user create --username carol --password-stdin \
+        printf '%s' 'winter songs 9' | ctl user create --username carol --password-stdin \
             >/dev/null && ctl user change-permissions carol --active false >/dev/null \
             || { echo "cannot create the inactive user carol"; return 1; }
     fi
-    VOUCH_TEST_TOKEN=$(printf '%s' 'alice password 1' | ctl login alice --token --password-stdin \
+    VOUCH_TEST_TOKEN=$(printf '%s' 'wonderland rabbit 1' | ctl login alice --token --password-stdin \
         2>/dev/null | grep -o 'vch_[A-Za-z0-9_-]*' | head -n1) || true
     [ -n "$VOUCH_TEST_TOKEN" ] || echo "note: vouchctl login --token gave no token; its test is skipped"
     export VOUCH_TEST_TOKEN

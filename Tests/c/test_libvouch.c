@@ -1,7 +1,7 @@
 /* Exercises every libvouch call against a running daemon (vouchd, or the
  * fake one), through the public API of build/libvouch.so only.
  * Driven by Tests/c/run_clib_tests.sh, which creates the users:
- *   alice / "alice password 1" (active), carol / "carol password 1" (inactive)
+ *   alice / "wonderland rabbit 1" (active), carol / "winter songs 9" (inactive)
  *
  * Usage: test_libvouch full SOCKET     every call
  *        test_libvouch down SOCKET     no daemon: VOUCH_ERR_CONNECT, quickly
@@ -69,7 +69,7 @@ static void test_tokens(vouch_client *c) {
     char token[VOUCH_TOKEN_SIZE];
     int64_t exp = 0;
     vouch_user u;
-    int rc = vouch_login_token(c, "alice", "alice password 1", token, sizeof token, &exp, &u);
+    int rc = vouch_login_token(c, "alice", "wonderland rabbit 1", token, sizeof token, &exp, &u);
     if (rc != VOUCH_OK) {
         SKIP("login with a session token: %s", vouch_strerror(rc));
     } else {
@@ -109,10 +109,10 @@ static void test_full(void) {
 
     /* login */
     int64_t id = 0;
-    CHECK_RC(vouch_login(c, "alice", "alice password 1", &id), VOUCH_OK);
+    CHECK_RC(vouch_login(c, "alice", "wonderland rabbit 1", &id), VOUCH_OK);
     CHECK(id > 0, "user id %lld", (long long)id);
     vouch_user u;
-    CHECK_RC(vouch_login_ctx(c, "ALICE", "alice password 1", "test", "rhost.example", "pts/9", &u),
+    CHECK_RC(vouch_login_ctx(c, "ALICE", "wonderland rabbit 1", "test", "rhost.example", "pts/9", &u),
              VOUCH_OK);
     CHECK(u.id == id && strcmp(u.username, "alice") == 0, "user %lld %s", (long long)u.id,
           u.username);
@@ -125,8 +125,8 @@ static void test_full(void) {
     CHECK_RC(vouch_last_message(c, msg, sizeof msg), VOUCH_OK);
     printf("invalid credentials message: '%s'\n", msg);
     CHECK_RC(vouch_login(c, "nobody-here", "whatever", NULL), VOUCH_ERR_INVALID_CREDENTIALS);
-    CHECK_RC(vouch_login(c, "carol", "carol password 1", NULL), VOUCH_ERR_INACTIVE);
-    CHECK_RC(vouch_login(c, "alice", "alice password 1", NULL), VOUCH_OK);
+    CHECK_RC(vouch_login(c, "carol", "winter songs 9", NULL), VOUCH_ERR_INACTIVE);
+    CHECK_RC(vouch_login(c, "alice", "wonderland rabbit 1", NULL), VOUCH_OK);
 
     /* get_user: admin-only on the daemon */
     vouch_user g;
@@ -163,18 +163,18 @@ static void test_full(void) {
 
     /* change_password: refused by the policy with a reason, then done */
     char reason[VOUCH_REASON_SIZE];
-    CHECK_RC(vouch_change_password(c, "alice", "alice password 1", "a", reason, sizeof reason),
+    CHECK_RC(vouch_change_password(c, "alice", "wonderland rabbit 1", "a", reason, sizeof reason),
              VOUCH_ERR_PASSWORD_REJECTED);
     CHECK(reason[0] != '\0', "no reason given");
     printf("policy reason: '%s'\n", reason);
-    CHECK_RC(vouch_change_password(c, "alice", "wrong", "alice password 2", reason, sizeof reason),
+    CHECK_RC(vouch_change_password(c, "alice", "wrong", "looking glass 2", reason, sizeof reason),
              VOUCH_ERR_INVALID_CREDENTIALS);
-    CHECK_RC(vouch_change_password(c, "alice", "alice password 1", "alice password 2", reason,
+    CHECK_RC(vouch_change_password(c, "alice", "wonderland rabbit 1", "looking glass 2", reason,
                                    sizeof reason),
              VOUCH_OK);
-    CHECK_RC(vouch_login(c, "alice", "alice password 1", NULL), VOUCH_ERR_INVALID_CREDENTIALS);
-    CHECK_RC(vouch_login(c, "alice", "alice password 2", NULL), VOUCH_OK);
-    CHECK_RC(vouch_change_password(c, "alice", "alice password 2", "alice password 1", NULL, 0),
+    CHECK_RC(vouch_login(c, "alice", "wonderland rabbit 1", NULL), VOUCH_ERR_INVALID_CREDENTIALS);
+    CHECK_RC(vouch_login(c, "alice", "looking glass 2", NULL), VOUCH_OK);
+    CHECK_RC(vouch_change_password(c, "alice", "looking glass 2", "wonderland rabbit 1", NULL, 0),
              VOUCH_OK);
 
     test_tokens(c);
@@ -232,7 +232,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[1], "timeout") == 0) {
         vouch_client *c = must_open(400);
         long long t0 = now_ms();
-        CHECK_RC(vouch_login(c, "alice", "alice password 1", NULL), VOUCH_ERR_TIMEOUT);
+        CHECK_RC(vouch_login(c, "alice", "wonderland rabbit 1", NULL), VOUCH_ERR_TIMEOUT);
         long long took = now_ms() - t0;
         CHECK(took >= 390 && took < 1500, "timeout after %lld ms", took);
         /* the next call reconnects and times out again, never hangs */

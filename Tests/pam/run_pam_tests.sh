@@ -49,13 +49,13 @@ start_daemon || exit 1
 echo "== pam_vouch against the $DAEMON_KIND daemon"
 
 # auth
-ph --service vouch --user alice --answer 'alice password 1' --rhost host.example --tty pts/1 auth setcred
+ph --service vouch --user alice --answer 'wonderland rabbit 1' --rhost host.example --tty pts/1 auth setcred
 expect "right password" "PROMPT: Password: " "auth: PAM_SUCCESS" "setcred: PAM_SUCCESS" "prompts: 1"
 ph --service vouch --user bob --answer 'nope' auth
 expect "wrong password" "auth: PAM_AUTH_ERR"
 ph --service vouch --user nobody-here --answer 'whatever' auth
 expect "unknown user, default" "auth: PAM_AUTH_ERR"
-ph --service vouch --user carol --answer 'carol password 1' auth
+ph --service vouch --user carol --answer 'winter songs 9' auth
 expect "inactive user, auth" "auth: PAM_AUTH_ERR"
 
 # account (needs account_status, opcode 0x18)
@@ -79,40 +79,40 @@ else
 fi
 ph --service stack --user bob --answer 'nope' auth
 expect "example stack: wrong password dies" "auth: PAM_AUTH_ERR"
-ph --service stack --user alice --answer 'alice password 1' auth
+ph --service stack --user alice --answer 'wonderland rabbit 1' auth
 expect "example stack: right password" "auth: PAM_SUCCESS" "prompts: 1"
 
 # use_first_pass / try_first_pass (Linux-PAM lets only modules set
 # PAM_AUTHTOK, so a first pam_vouch line provides it)
-ph --service first --user alice --answer 'alice password 1' auth
+ph --service first --user alice --answer 'wonderland rabbit 1' auth
 expect "use_first_pass: no second prompt" "auth: PAM_SUCCESS" "prompts: 1"
-ph --service first-none --user alice --answer 'alice password 1' auth
+ph --service first-none --user alice --answer 'wonderland rabbit 1' auth
 expect "use_first_pass without a password: no prompt, failure" "auth: PAM_AUTH_ERR" "prompts: 0"
-ph --service try --user alice --answer 'wrong' --answer 'alice password 1' auth
+ph --service try --user alice --answer 'wrong' --answer 'wonderland rabbit 1' auth
 expect "try_first_pass: stored password refused, asked again" "auth: PAM_SUCCESS" "prompts: 2"
-ph --service try --user alice --answer 'alice password 1' auth
+ph --service try --user alice --answer 'wonderland rabbit 1' auth
 expect "try_first_pass: stored password accepted" "auth: PAM_SUCCESS" "prompts: 1"
 
 # password
-ph --service vouch --user alice --answer 'alice password 1' --answer 'alice password 2' --answer 'alice password 2' chauthtok
+ph --service vouch --user alice --answer 'wonderland rabbit 1' --answer 'looking glass 2' --answer 'looking glass 2' chauthtok
 expect "chauthtok" "PROMPT: Current password: " "PROMPT: New password: " \
     "PROMPT: Retype new password: " "chauthtok: PAM_SUCCESS"
-ph --service vouch --user alice --answer 'alice password 2' auth
+ph --service vouch --user alice --answer 'looking glass 2' auth
 expect "new password works" "auth: PAM_SUCCESS"
-ph --service vouch --user alice --answer 'alice password 1' auth
+ph --service vouch --user alice --answer 'wonderland rabbit 1' auth
 expect "old password no longer works" "auth: PAM_AUTH_ERR"
-ph --service vouch --user alice --answer 'alice password 2' --answer 'a' --answer 'a' chauthtok
+ph --service vouch --user alice --answer 'looking glass 2' --answer 'a' --answer 'a' chauthtok
 expect "chauthtok policy refusal" "chauthtok: PAM_AUTHTOK_ERR"
 if grep -q '^ERROR_MSG: .\+' <<<"$out"; then echo "ok: refusal reason shown: $(grep '^ERROR_MSG' <<<"$out")"
 else echo "FAIL: no ERROR_MSG with the policy's reason"; sed 's/^/    /' <<<"$out"; fail=1; fi
-ph --service vouch --user alice --answer 'alice password 2' --answer 'alice password 3' --answer 'alice password 4' chauthtok
+ph --service vouch --user alice --answer 'looking glass 2' --answer 'looking glass 3' --answer 'looking glass 4' chauthtok
 expect "chauthtok: retyped password differs" "ERROR_MSG: Sorry, passwords do not match." "chauthtok: PAM_AUTHTOK_ERR"
 ph --service vouch --user bob --answer 'nope' chauthtok
 expect "chauthtok: wrong current password" "chauthtok: PAM_AUTH_ERR" "prompts: 1"
 if [ $has_status = 1 ]; then
     ph --service vouch-uu --user nobody-here --answer 'x' chauthtok
     expect "chauthtok: unknown user, unknown_is_user_unknown: no prompt" "chauthtok: PAM_USER_UNKNOWN" "prompts: 0"
-    ph --service vouch-uu --user alice --answer 'alice password 2' --answer 'alice password 5' --answer 'alice password 5' chauthtok
+    ph --service vouch-uu --user alice --answer 'looking glass 2' --answer 'looking glass 5' --answer 'looking glass 5' chauthtok
     expect "chauthtok with unknown_is_user_unknown, vouch user" "chauthtok: PAM_SUCCESS" "prompts: 3"
 fi
 
@@ -123,7 +123,7 @@ expect "session" "open_session: PAM_SUCCESS" "close_session: PAM_SUCCESS"
 # daemon not answering: within the timeout
 stop_daemon
 t0=$(date +%s%N)
-ph --service down --user alice --answer 'alice password 1' auth account chauthtok
+ph --service down --user alice --answer 'wonderland rabbit 1' auth account chauthtok
 ms=$(elapsed_ms "$t0")
 expect "daemon stopped ($ms ms)" "auth: PAM_AUTHINFO_UNAVAIL" "account: PAM_AUTHINFO_UNAVAIL" \
     "chauthtok: PAM_AUTHINFO_UNAVAIL" "prompts: 0"
@@ -132,7 +132,7 @@ ph --service down-stack --user alice --answer 'x' auth
 expect "example stack: daemon down falls through" "auth: PAM_SUCCESS"
 start_fake silent || exit 1
 t0=$(date +%s%N)
-ph --service slow --user alice --answer 'alice password 1' auth
+ph --service slow --user alice --answer 'wonderland rabbit 1' auth
 ms=$(elapsed_ms "$t0")
 expect "daemon silent: timeout ($ms ms)" "auth: PAM_AUTHINFO_UNAVAIL"
 [ "$ms" -ge 900 ] && [ "$ms" -lt 3000 ] || { echo "FAIL: timeout took $ms ms (timeout=1000)"; fail=1; }
