@@ -1,6 +1,7 @@
 import Logging
 import VouchCore
 import VouchProtocol
+import VouchSecrets
 
 /// Who sent a request, as far as the daemon needs to know.
 public struct PeerContext: Sendable {
@@ -10,6 +11,12 @@ public struct PeerContext: Sendable {
         self.credentials = credentials
         self.isAdmin = isAdmin
     }
+
+    func caller(_ context: LoginContext? = nil) -> Caller {
+        Caller(
+            uid: credentials.uid, pid: credentials.pid, service: context?.service ?? "",
+            remoteHost: context?.remoteHost ?? "", tty: context?.tty ?? "")
+    }
 }
 
 /// Receives responses finished on a worker thread.
@@ -18,16 +25,17 @@ public protocol ResponseSink: AnyObject, Sendable {
 }
 
 /// Turns a decoded request into a response frame.  Plain logic, no I/O:
-/// fast requests are answered from memory before `handle` returns; requests
-/// that hash a password or write to the database run on the worker pool and
-/// are answered through the connection's `ResponseSink`.
+/// fast requests (ping, lookups, token verification) are answered from
+/// memory before `handle` returns; requests that hash a password or write
+/// to the database run on the worker pool and are answered through the
+/// connection's `ResponseSink`.
 public final class Dispatcher: Sendable {
     public enum Outcome {
         case reply([UInt8])
         case deferred
     }
 
-    let accounts: AccountService
+    let flows: AccountFlows
     let pool: WorkerPool
     let metrics: ServerMetrics
     let authorizer: Authorizer
@@ -35,10 +43,10 @@ public final class Dispatcher: Sendable {
     let logger: Logger
 
     public init(
-        accounts: AccountService, pool: WorkerPool, metrics: ServerMetrics, authorizer: Authorizer,
-        maxFrameBytes: Int, logger: Logger
+        flows: AccountFlows, pool: WorkerPool, metrics: ServerMetrics, authorizer: Authorizer, maxFrameBytes: Int,
+        logger: Logger
     ) {
-        self.accounts = accounts
+        self.flows = flows
         self.pool = pool
         self.metrics = metrics
         self.authorizer = authorizer
@@ -57,7 +65,9 @@ public final class Dispatcher: Sendable {
                 ])
             return .reply(Self.failure(id, op, .permissionDenied, "Permission denied: \(op) needs an admin peer"))
         }
+        let flows = self.flows
         switch request {
+        // Answered from memory, on the event loop.
         case .hello:
             let hello = ServerHello(
                 minVersion: Frame.minProtocolVersion, maxVersion: Frame.protocolVersion,
@@ -68,76 +78,121 @@ public final class Dispatcher: Sendable {
         case .status:
             let status = ServerStatus(
                 serverVersion: VouchVersion.string, uptimeMillis: metrics.uptimeMillis,
-                users: Int64(accounts.userCount), tokens: 0, requestsServed: metrics.requests,
-                connections: metrics.openConnections)
+                users: Int64(flows.accounts.userCount), tokens: Int64(flows.tokens.sessionCount),
+                requestsServed: metrics.requests, connections: metrics.openConnections)
             return .reply(ResponseMessage.encodeSuccess(id: id, opcode: op, reply: .status(status)))
         case .getUser(let selector):
             return .reply(
                 Self.answer(id, op) { () throws(AccountError) in
-                    .user(WireMapping.record(try accounts.user(WireMapping.ref(selector))))
+                    .user(WireMapping.record(try flows.accounts.user(WireMapping.ref(selector))))
                 })
+        case .verifyToken(let token):
+            return .reply(
+                Self.answer(id, op) { () throws(AccountError) in
+                    let (user, expiresAt) = try flows.verifyToken(token)
+                    return .tokenOwner(user: WireMapping.record(user), expiresAt: expiresAt)
+                })
+        case .listTokens(let selector):
+            return .reply(
+                Self.answer(id, op) { () throws(AccountError) in
+                    .tokens(
+                        try flows.listTokens(WireMapping.ref(selector)).map {
+                            TokenInfo(
+                                id: $0.id, label: $0.label, createdAt: $0.createdAt, expiresAt: $0.expiresAt,
+                                lastUsed: $0.lastUsed)
+                        })
+                })
+        case .forgotPassword(let who):
+            // The same answer, at once, whether or not the account exists; the work happens afterwards.
+            let caller = peer.caller()
+            if !pool.submit({ flows.forgotPassword(who, caller: caller) }) {
+                logger.warning("worker queue full; forgot_password dropped", metadata: ["event": "busy"])
+            }
+            return .reply(ResponseMessage.encodeSuccess(id: id, opcode: op, reply: .empty))
 
+        // Hashing or writing: on the worker pool.
         case .createUser(let username, let email, let password, let flags):
             return offload(id, op, sink) { () throws(AccountError) in
-                let user = try self.accounts.createUser(
-                    username: username, email: email, password: password, flags: WireMapping.flags(flags))
-                self.audit("user_created", user: user, peer: peer)
-                return .user(WireMapping.record(user))
+                .user(
+                    WireMapping.record(
+                        try flows.createUser(
+                            username: username, email: email, password: password, flags: WireMapping.flags(flags),
+                            caller: peer.caller())))
             }
-        case .login(let username, let password, _, let context):
+        case .login(let username, let password, let wantToken, let context):
             return offload(id, op, sink) { () throws(AccountError) in
-                do throws(AccountError) {
-                    let user = try self.accounts.login(username: username, password: password)
-                    self.audit("login", user: user, peer: peer, context: context)
-                    return .login(user: WireMapping.record(user), token: nil)
-                } catch {
-                    self.logger.notice(
-                        "login refused",
-                        metadata: [
-                            "event": "login_failed", "reason": "\(error.code)", "peer_uid": "\(peer.credentials.uid)",
-                            "peer_pid": "\(peer.credentials.pid)", "service": "\(context.service)",
-                        ])
-                    throw error
-                }
+                let result = try flows.login(
+                    username: username, password: password, wantToken: wantToken, caller: peer.caller(context))
+                return .login(
+                    user: WireMapping.record(result.user),
+                    token: result.session.map { IssuedToken(token: $0.token, expiresAt: $0.expiresAt) })
             }
         case .changePassword(let username, let old, let new):
             return offload(id, op, sink) { () throws(AccountError) in
-                let user = try self.accounts.changePassword(username: username, old: old, new: new)
-                self.audit("password_changed", user: user, peer: peer)
+                _ = try flows.changePassword(username: username, old: old, new: new, caller: peer.caller())
                 return .empty
             }
         case .setPassword(let selector, let password):
             return offload(id, op, sink) { () throws(AccountError) in
-                let user = try self.accounts.setPassword(WireMapping.ref(selector), password: password)
-                self.audit("password_set", user: user, peer: peer)
+                _ = try flows.setPassword(WireMapping.ref(selector), password: password, caller: peer.caller())
                 return .empty
             }
         case .listUsers(let limit, let page, let order, let descending):
             return offload(id, op, sink) { () throws(AccountError) in
-                let result = try self.accounts.listUsers(
+                let result = try flows.accounts.listUsers(
                     limit: Int(limit), page: Int(page), order: WireMapping.order(order), descending: descending)
                 return .users(total: UInt32(clamping: result.total), users: result.users.map(WireMapping.record))
             }
         case .updateUser(let selector, let email, let mask, let values):
             return offload(id, op, sink) { () throws(AccountError) in
-                let result = try self.accounts.updateUser(
+                let result = try flows.updateUser(
                     WireMapping.ref(selector), email: email, setFlags: WireMapping.flags(mask),
-                    flagValues: WireMapping.flags(values))
-                if !result.changed.isEmpty {
-                    self.audit("user_updated", user: result.user, peer: peer, detail: result.changed.joined(separator: ","))
-                }
+                    flagValues: WireMapping.flags(values), caller: peer.caller())
                 return .updated(user: WireMapping.record(result.user), changed: result.changed)
             }
         case .deleteUser(let selector):
             return offload(id, op, sink) { () throws(AccountError) in
-                let user = try self.accounts.deleteUser(WireMapping.ref(selector))
-                self.audit("user_deleted", user: user, peer: peer)
+                _ = try flows.deleteUser(WireMapping.ref(selector), caller: peer.caller())
                 return .empty
             }
-
-        case .verifyToken, .revokeToken, .revokeTokens, .issueToken, .listTokens, .forgotPassword,
-            .resetPassword, .requestVerify, .verifyEmail, .listEvents:
-            return .reply(Self.failure(id, op, .unknownOpcode, "\(op) is not supported by this server"))
+        case .revokeToken(let token):
+            return offload(id, op, sink) { () throws(AccountError) in
+                try flows.revokeToken(token)
+                return .empty
+            }
+        case .revokeTokens(let selector):
+            return offload(id, op, sink) { () throws(AccountError) in
+                .count(UInt32(clamping: try flows.revokeTokens(WireMapping.ref(selector))))
+            }
+        case .issueToken(let selector, let label, let ttl):
+            return offload(id, op, sink) { () throws(AccountError) in
+                let issued = try flows.issueToken(
+                    WireMapping.ref(selector), label: label, ttlSeconds: ttl, caller: peer.caller())
+                return .issuedToken(IssuedToken(token: issued.token, expiresAt: issued.expiresAt))
+            }
+        case .resetPassword(let token, let password):
+            return offload(id, op, sink) { () throws(AccountError) in
+                try flows.resetPassword(token: token, password: password, caller: peer.caller())
+                return .empty
+            }
+        case .requestVerify(let selector):
+            return offload(id, op, sink) { () throws(AccountError) in
+                try flows.requestVerify(WireMapping.ref(selector), caller: peer.caller())
+                return .empty
+            }
+        case .verifyEmail(let token):
+            return offload(id, op, sink) { () throws(AccountError) in
+                .user(WireMapping.record(try flows.verifyEmail(token: token, caller: peer.caller())))
+            }
+        case .listEvents(let selector, let since, let limit):
+            return offload(id, op, sink) { () throws(AccountError) in
+                .events(
+                    try flows.listEvents(selector.map(WireMapping.ref), since: since, limit: Int(limit)).map {
+                        EventRecord(
+                            id: $0.id, time: $0.time, event: $0.event, userId: $0.userId, username: $0.username,
+                            peerUid: $0.peerUid, peerPid: $0.peerPid, detail: $0.detail)
+                    })
+            }
         }
     }
 
@@ -165,18 +220,5 @@ public final class Dispatcher: Sendable {
 
     static func failure(_ id: UInt32, _ op: Opcode, _ status: Status, _ message: String) -> [UInt8] {
         ResponseMessage.encodeFailure(id: id, opcode: op.rawValue, status: status, message: message)
-    }
-
-    private func audit(
-        _ event: String, user: User, peer: PeerContext, context: LoginContext? = nil, detail: String? = nil
-    ) {
-        var metadata: Logger.Metadata = [
-            "event": "\(event)", "user": "\(user.username)", "user_id": "\(user.id)",
-            "peer_uid": "\(peer.credentials.uid)", "peer_pid": "\(peer.credentials.pid)",
-        ]
-        if let context, !context.service.isEmpty { metadata["service"] = "\(context.service)" }
-        if let context, !context.remoteHost.isEmpty { metadata["rhost"] = "\(context.remoteHost)" }
-        if let detail { metadata["detail"] = "\(detail)" }
-        logger.info("\(event)", metadata: metadata)
     }
 }

@@ -7,18 +7,49 @@ import VouchCore
 final class StoreService: Service {
     let store: SQLiteUserStore
     let pool: WorkerPool
+    let events: EventRecorder
     let logger: Logger
 
-    init(store: SQLiteUserStore, pool: WorkerPool, logger: Logger) {
+    init(store: SQLiteUserStore, pool: WorkerPool, events: EventRecorder, logger: Logger) {
         self.store = store
         self.pool = pool
+        self.events = events
         self.logger = logger
     }
 
     func run() async throws {
         try? await gracefulShutdown()
         pool.shutdown()
+        events.shutdown()
         store.checkpointAndClose()
         logger.info("database closed")
+    }
+}
+
+/// Purges expired tokens from memory and disk and records token use, in the
+/// background (never on the request path).
+final class TokenMaintenanceService: Service {
+    let tokens: TokenService
+    let pool: WorkerPool
+    let interval: Duration
+
+    init(tokens: TokenService, pool: WorkerPool, interval: Duration) {
+        self.tokens = tokens
+        self.pool = pool
+        self.interval = interval
+    }
+
+    func run() async throws {
+        let tokens = self.tokens
+        let pool = self.pool
+        let interval = self.interval
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                _ = pool.submit { tokens.maintain() }
+            }
+        }
+        // Record the last uses before the store closes.
+        tokens.maintain()
     }
 }

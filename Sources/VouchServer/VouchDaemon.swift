@@ -17,7 +17,9 @@ public struct DaemonStartupError: Error, CustomStringConvertible {
 /// `ServiceGroup`, started in that order and stopped in reverse.
 public enum VouchDaemon {
     /// Runs until SIGTERM or SIGINT.  `configPath` is re-read on SIGHUP.
-    public static func run(config: VouchConfig, configPath: String?, logger: Logger) async throws {
+    public static func run(
+        config: VouchConfig, configPath: String?, clock: any VouchClock = SystemClock(), logger: Logger
+    ) async throws {
         if cvouch_disable_core_dumps() != 0 {
             logger.warning("could not disable core dumps", metadata: ["errno": "\(errno)"])
         }
@@ -38,23 +40,38 @@ public enum VouchDaemon {
         }
         let accounts = AccountService(
             store: store, hasher: PasswordHasher(parameters: config.argon2),
-            policy: PasswordPolicy(minLength: config.passwordMinLength), logger: logger)
+            policy: PasswordPolicy(minLength: config.passwordMinLength), clock: clock, logger: logger)
+        let tokens = TokenService(
+            store: store,
+            settings: TokenSettings(
+                sessionTTL: config.sessionTTL * 1000, sessionSliding: config.sessionSliding,
+                resetTTL: config.resetTokenTTL * 1000, verifyTTL: config.verifyTokenTTL * 1000),
+            clock: clock, logger: logger)
         notifier.status("loading users")
         do {
             try accounts.load()
+            notifier.status("loading tokens")
+            try tokens.load()
         } catch {
             store.checkpointAndClose()
             throw DaemonStartupError("\(config.databasePath): cannot load users: \(error)")
         }
         let users = accounts.userCount
         notifier.status("loaded \(users) users")
+        let events = EventRecorder(
+            store: store,
+            hooks: HookRunner(directory: config.hooksDir, timeoutMillis: config.hookTimeout * 1000, logger: logger),
+            hookConcurrency: config.hookConcurrency, logger: logger)
+        let flows = AccountFlows(
+            accounts: accounts, tokens: tokens, events: events, clock: clock,
+            revokeSessionsOnPasswordChange: config.revokeSessionsOnPasswordChange, logger: logger)
 
         let pool = WorkerPool(threads: config.workerThreads, queueLimit: config.workerQueueLimit, name: "vouch-hash")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let metrics = ServerMetrics()
         let authorizer = Authorizer(adminGroup: config.adminGroup)
         let dispatcher = Dispatcher(
-            accounts: accounts, pool: pool, metrics: metrics, authorizer: authorizer,
+            flows: flows, pool: pool, metrics: metrics, authorizer: authorizer,
             maxFrameBytes: config.maxFrameBytes, logger: logger)
         var listener = ListenerOptions(
             socketPath: config.socketPath, socketMode: config.socketMode, socketGroup: config.socketGroup,
@@ -84,7 +101,8 @@ public enum VouchDaemon {
         let serviceGroup = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: StoreService(store: store, pool: pool, logger: logger)),
+                    .init(service: StoreService(store: store, pool: pool, events: events, logger: logger)),
+                    .init(service: TokenMaintenanceService(tokens: tokens, pool: pool, interval: .seconds(60))),
                     .init(service: reload),
                     .init(service: server),
                 ],

@@ -8,15 +8,21 @@ struct LoginCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The username.") var username: String
     @Flag(help: "Read the password from the first line of standard input.") var passwordStdin = false
+    @Flag(help: "Ask for a session token and print it instead of the id (shown only once).") var token = false
 
     func run() async throws {
         let secret = try PasswordInput.obtain(fromStdin: passwordStdin, argument: nil, confirm: false)
         let client = try await global.connect()
         defer { Task { await client.close() } }
         let result = try await call { () async throws(VouchClientError) in
-            try await client.login(username: username, password: secret, context: LoginContext(service: "vouchctl"))
+            try await client.login(
+                username: username, password: secret, wantToken: token, context: LoginContext(service: "vouchctl"))
         }
-        print(result.user.id)
+        if let issued = result.token {
+            printToken(issued.token)
+        } else {
+            print(result.user.id)
+        }
     }
 }
 

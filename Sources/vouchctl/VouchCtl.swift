@@ -13,7 +13,10 @@ struct VouchCtl: AsyncParsableCommand {
             3 vouchd unreachable.
             """,
         version: VouchVersion.string,
-        subcommands: [UserCommand.self, LoginCommand.self, StatusCommand.self]
+        subcommands: [
+            UserCommand.self, LoginCommand.self, TokenCommand.self, PasswordCommand.self, EventsCommand.self,
+            StatusCommand.self,
+        ]
     )
 
     /// Runs the command and maps every outcome to the documented exit status.

@@ -29,8 +29,11 @@ struct Vouchd: AsyncParsableCommand {
     @Option(help: "Where logs go: automatic, journal or stderr.")
     var logTo: String = "automatic"
 
+    @Option(help: .hidden)
+    var testClockFile: String?
+
     func run() async throws {
-        try await Serve(options: options, checkConfig: checkConfig, logTo: logTo).run()
+        try await Serve(options: options, checkConfig: checkConfig, logTo: logTo, testClockFile: testClockFile).run()
     }
 }
 
@@ -103,6 +106,8 @@ struct Serve {
     let options: ConfigOptions
     let checkConfig: Bool
     let logTo: String
+    /// Tests of expiry: the clock's offset (ms) is read from this file.
+    let testClockFile: String?
 
     func run() async throws {
         let cfg: VouchConfig
@@ -128,7 +133,8 @@ struct Serve {
         let logger = Logger(label: "vouchd")
         do {
             try FileSafety.refuseWritableByOthers(cfg.databasePath, what: "database")
-            try await VouchDaemon.run(config: cfg, configPath: path, logger: logger)
+            let clock: any VouchClock = testClockFile.map { OffsetFileClock(path: $0) } ?? SystemClock()
+            try await VouchDaemon.run(config: cfg, configPath: path, clock: clock, logger: logger)
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             exitWith(error)

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CVouchSys.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -62,4 +63,8 @@ int cvouch_set_echo(int fd, int on) {
     if (on) t.c_lflag |= ECHO; else t.c_lflag &= ~(tcflag_t)ECHO;
     tcsetattr(fd, TCSAFLUSH, &t);
     return was;
+}
+
+int cvouch_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
 }

@@ -19,4 +19,7 @@ int cvouch_uid_in_group(uint32_t uid, uint32_t gid);
 /// Terminal echo control for password prompts: returns the previous state (1 on, 0 off), -1 if not a tty.
 int cvouch_set_echo(int fd, int on);
 
+/// pipe2(fds, O_CLOEXEC).  Returns 0 or -1.
+int cvouch_pipe_cloexec(int fds[2]);
+
 #endif
