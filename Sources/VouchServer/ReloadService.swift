@@ -46,30 +46,37 @@ final class ReloadService: Service {
             logger.error("reload failed; keeping the running configuration", metadata: ["error": "\(error)"])
             return active
         }
-        var next = loaded
-        // What cannot change without a restart is kept, and said so.
-        let fixed: [(String, Bool)] = [
-            ("socket_path", loaded.socketPath != active.socketPath),
-            ("socket_mode", loaded.socketMode != active.socketMode),
-            ("socket_group", loaded.socketGroup != active.socketGroup),
-            ("database_path", loaded.databasePath != active.databasePath),
-            ("worker_threads", loaded.workerThreads != active.workerThreads),
-            ("worker_queue_limit", loaded.workerQueueLimit != active.workerQueueLimit),
-            ("max_frame_bytes", loaded.maxFrameBytes != active.maxFrameBytes),
-        ]
-        let kept = fixed.filter(\.1).map(\.0)
+        // Applied at once: the log level, the password policy and the hashing cost.
+        var next = active
+        next.logLevel = loaded.logLevel
+        next.passwordMinLength = loaded.passwordMinLength
+        next.argon2 = loaded.argon2
+        // Everything else needs a restart: kept, and said so.
+        let kept = Self.differingKeys(next, loaded)
         if !kept.isEmpty {
-            logger.warning("reload: these keys need a restart; keeping their running values", metadata: ["keys": "\(kept.joined(separator: ","))"])
+            logger.warning(
+                "reload: these keys need a restart; keeping their running values",
+                metadata: ["keys": "\(kept.joined(separator: ","))"])
         }
-        next.socketPath = active.socketPath
-        next.socketMode = active.socketMode
-        next.socketGroup = active.socketGroup
-        next.databasePath = active.databasePath
-        next.workerThreads = active.workerThreads
-        next.workerQueueLimit = active.workerQueueLimit
-        next.maxFrameBytes = active.maxFrameBytes
         apply(next)
         logger.notice("configuration reloaded", metadata: ["file": "\(configPath)"])
         return next
+    }
+
+    /// Keys whose rendered values differ between two configurations.
+    static func differingKeys(_ a: VouchConfig, _ b: VouchConfig) -> [String] {
+        func pairs(_ c: VouchConfig) -> [String: String] {
+            var out: [String: String] = [:]
+            for line in ConfigLoader.render(c).split(separator: "\n") {
+                let parts = line.split(separator: "=", maxSplits: 1).map {
+                    String($0.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+                }
+                if parts.count == 2 { out[parts[0]] = parts[1] }
+            }
+            return out
+        }
+        let pa = pairs(a)
+        let pb = pairs(b)
+        return ConfigLoader.keyNames.filter { pa[$0] != pb[$0] }
     }
 }

@@ -97,6 +97,8 @@ public enum VouchDaemon {
 
         let reload = ReloadService(configPath: configPath, current: config, notifier: notifier, logger: logger) { next in
             LoggingSetup.level = next.loggerLevel
+            accounts.reconfigure(
+                hasher: PasswordHasher(parameters: next.argon2), policy: PasswordPolicy(minLength: next.passwordMinLength))
         }
         let serviceGroup = ServiceGroup(
             configuration: .init(

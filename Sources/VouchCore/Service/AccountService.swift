@@ -13,8 +13,10 @@ import VouchSecrets
 /// the store write and the cache update only, and lookups never touch the store.
 public final class AccountService: Sendable {
     let store: any UserStore
-    let hasher: PasswordHasher
-    let policy: PasswordPolicy
+    /// Hashing cost and policy: replaced as a whole on reload (SIGHUP).
+    private let settings: Mutex<(hasher: PasswordHasher, policy: PasswordPolicy)>
+    var hasher: PasswordHasher { settings.withLock { $0.hasher } }
+    var policy: PasswordPolicy { settings.withLock { $0.policy } }
     let clock: any VouchClock
     let logger: Logger
     let cache = UserCache()
@@ -30,8 +32,7 @@ public final class AccountService: Sendable {
         clock: any VouchClock = SystemClock(), logger: Logger
     ) {
         self.store = store
-        self.hasher = hasher
-        self.policy = policy
+        self.settings = Mutex((hasher, policy))
         self.clock = clock
         self.logger = logger
     }
@@ -44,6 +45,12 @@ public final class AccountService: Sendable {
     }
 
     public var userCount: Int { cache.count }
+
+    /// Applies a new hashing cost and password policy (a config reload).
+    /// Stored hashes made with another cost are rehashed at their next login.
+    public func reconfigure(hasher: PasswordHasher, policy: PasswordPolicy) {
+        settings.withLock { $0 = (hasher, policy) }
+    }
 
     // MARK: - Lookups (memory only)
 
