@@ -34,9 +34,12 @@ VOUCH_HEADER = $(wildcard Sources/CVouch/include/vouch.h)
 VOUCH_PC     = $(firstword $(wildcard vouch.pc build/vouch.pc))
 VOUCH_PAM    = $(wildcard build/pam_vouch.so)
 
-.PHONY: install uninstall check-units
+.PHONY: install uninstall check-units check-install
 
-install: release
+# `make check-install` installs the debug build instead of a release one.
+INSTALL_DEPENDS ?= release
+
+install: $(INSTALL_DEPENDS)
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 0755 $(SWIFT_RELEASE_DIR)/vouchd $(DESTDIR)$(SBINDIR)/vouchd
 	$(INSTALL) -m 0755 $(SWIFT_RELEASE_DIR)/vouchctl $(DESTDIR)$(BINDIR)/vouchctl
@@ -95,3 +98,7 @@ uninstall:
 
 check-units:
 	bash mk/systemd-check.sh systemd
+
+# Installs into a scratch DESTDIR and checks the tree the README documents.
+check-install: build clib
+	bash mk/install-check.sh

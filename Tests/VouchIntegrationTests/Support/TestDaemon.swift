@@ -99,13 +99,21 @@ final class TestDaemon: @unchecked Sendable {
             "database_path = \(databasePath)",
             "hooks_dir = none",
             "log_level = debug",
+            // Cheap hashing unless a test asks for the real cost.
+            "argon2_memory_kib = 1024",
+            "argon2_iterations = 1",
+            "argon2_parallelism = 1",
         ]
-        if !extra.contains(where: { $0.hasPrefix("argon2_memory_kib") }) {
-            lines += ["argon2_memory_kib = 1024", "argon2_iterations = 1", "argon2_parallelism = 1"]
-        }
+        // A key given by the test replaces the default line.
+        func key(_ line: String) -> Substring { line.split(separator: "=").first.map { $0.trimmingPrefix(" ") } ?? "" }
+        let overridden = Set(extra.map { key($0).trimmingCharacters(in: .whitespaces) })
+        lines.removeAll { overridden.contains(key($0).trimmingCharacters(in: .whitespaces)) }
         lines += extra
         try (lines.joined(separator: "\n") + "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
         chmod(configPath, 0o644)
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
     }
 
     /// Starts vouchd and waits until it answers a ping.
