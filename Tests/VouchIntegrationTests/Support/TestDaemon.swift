@@ -31,8 +31,15 @@ struct ProcessResult {
     var stderr: String
 }
 
-/// Runs a program to completion, feeding `stdin`.
-func runProcess(_ path: String, _ args: [String], stdin: String? = nil, environment: [String: String]? = nil)
+private let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
+/// Runs a program to completion, feeding `stdin`.  A program still running
+/// after `timeout` seconds is killed (SIGKILL), so a hung child fails the
+/// test instead of hanging it.
+func runProcess(
+    _ path: String, _ args: [String], stdin: String? = nil, environment: [String: String]? = nil,
+    timeout: Double = 120
+)
     throws -> ProcessResult
 {
     let p = Process()
@@ -46,7 +53,13 @@ func runProcess(_ path: String, _ args: [String], stdin: String? = nil, environm
     p.standardError = err
     p.standardInput = input
     try p.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    let pid = p.processIdentifier
+    let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
+    defer { watchdog.cancel() }
+    // A child that exits without reading its input must not kill the tests with SIGPIPE.
+    _ = ignoreSIGPIPE
+    if let stdin { try? input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8)) }
     try input.fileHandleForWriting.close()
     // Read both pipes to the end before waiting, so a chatty child never blocks.
     let group = DispatchGroup()
@@ -122,6 +135,7 @@ final class TestDaemon: @unchecked Sendable {
         p.executableURL = URL(fileURLWithPath: Products.vouchd)
         p.arguments = arguments ?? ["--config", configPath, "--log-to", "stderr"]
         if let environment { p.environment = environment }
+        // A restart appends: the log covers every run (the password scans rely on it).
         if !FileManager.default.fileExists(atPath: logPath) {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }

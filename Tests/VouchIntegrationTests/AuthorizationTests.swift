@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+import VouchClient
+import VouchProtocol
+
+/// A peer that is not an admin (not root, not the daemon's uid, no admin
+/// group) may only use the open operations.  Running a client as another uid
+/// needs root, as in CI.
+@Suite struct AuthorizationTests {
+    static let nobody: UInt32 = 65534
+
+    @Test(.enabled(if: runningAsRoot, "needs root to run vouchctl as uid 65534 (setpriv); CI runs as root"))
+    func nonAdminPeerIsRefusedAdminOperationsButMayLogIn() async throws {
+        let daemon = try await TestDaemon()
+        let bob = try await daemon.createUser("bob", password: "authz first pass 1")
+
+        for args in [
+            ["user", "create", "--username", "mallory", "--password-stdin"], ["user", "list"], ["user", "show", "bob"],
+            ["user", "delete", "bob", "--yes"], ["user", "change-password", "bob", "--password-stdin"],
+            ["user", "change-permissions", "bob", "--admin", "true"], ["user", "update", "bob", "--no-email"],
+            ["status"],
+        ] {
+            let r = try daemon.vouchctl(args, stdin: "authz mallory pass 2\n", asUID: Self.nobody)
+            #expect(r.status == 1, "\(args): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("Permission denied"), "\(args): \(r.stderr)")
+        }
+
+        let login = try daemon.vouchctl(
+            ["login", "bob", "--password-stdin"], stdin: "authz first pass 1\n", asUID: Self.nobody)
+        #expect(login.status == 0, "\(login.stderr)")
+        #expect(login.out == "\(bob.id)")
+        let wrong = try daemon.vouchctl(
+            ["login", "bob", "--password-stdin"], stdin: "authz wrong pass 3\n", asUID: Self.nobody)
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("Invalid username or password"))
+
+        // Nothing was changed by the refused commands.
+        let client = try await daemon.client()
+        let users = try await client.users()
+        #expect(users.total == 1)
+        #expect(try await client.user(.id(bob.id)).flags == .active)
+        await client.close()
+
+        // The refusals are logged with the peer's uid.
+        let log = daemon.log_()
+        #expect(log.contains("permission denied"))
+        #expect(
+            log.contains("peer_uid=\(Self.nobody)") || log.contains("peer_uid=\"\(Self.nobody)\""),
+            "\(log.suffix(2000))")
+        daemon.expectLogFreeOf(["authz first pass 1", "authz mallory pass 2", "authz wrong pass 3"])
+    }
+
+    @Test(.enabled(if: runningAsRoot, "needs root to connect as uid 65534 (setpriv); CI runs as root"))
+    func nonAdminPeerMayPingHelloAndChangeItsOwnPassword() async throws {
+        let daemon = try await TestDaemon()
+        try await daemon.createUser("bob", password: "authz first pass 1")
+        // A raw client in python3 running as uid 65534: one frame per line of hex in, one response payload out.
+        var frames = [
+            RequestMessage(id: 1, request: .ping).encodeFrame(),
+            RequestMessage(id: 2, request: .hello(clientName: "nobody")).encodeFrame(),
+            RequestMessage(id: 3, request: .status).encodeFrame(),
+            RequestMessage(id: 4, request: .getUser(.username("bob"))).encodeFrame(),
+            RequestMessage(id: 5, request: .listUsers(limit: 10, page: 1, order: .id, descending: false)).encodeFrame(),
+            RequestMessage(
+                id: 6,
+                request: .changePassword(
+                    username: "bob", old: .text("authz first pass 1"), new: .text("authz fourth pass 4"))
+            ).encodeFrame(),
+            RequestMessage(id: 7, request: .setPassword(user: .username("bob"), password: .text("authz evil pass 5")))
+                .encodeFrame(),
+            RequestMessage(id: 8, request: .deleteUser(.username("bob"))).encodeFrame(),
+        ]
+        frames.append(RequestMessage(id: 9, request: loginRequest("bob", "authz fourth pass 4")).encodeFrame())
+        let hex = frames.map { $0.map { String(format: "%02x", $0) }.joined() }.joined(separator: "\n")
+        let script = """
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sys.argv[1])
+            def recv_exact(n):
+                b = b""
+                while len(b) < n:
+                    c = s.recv(n - len(b))
+                    if not c: raise SystemExit("closed")
+                    b += c
+                return b
+            for line in sys.stdin.read().split():
+                s.sendall(bytes.fromhex(line))
+                n = int.from_bytes(recv_exact(4), "big")
+                print(recv_exact(n).hex())
+            """
+        let r = try runProcess(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", "/usr/bin/python3", "-c", script,
+                daemon.socketPath,
+            ],
+            stdin: hex)
+        #expect(r.status == 0, "\(r.stderr)")
+        let responses = try r.out.split(separator: "\n").map { line in
+            let bytes = stride(from: 0, to: line.count, by: 2).map { i -> UInt8 in
+                let start = line.index(line.startIndex, offsetBy: i)
+                return UInt8(line[start..<line.index(start, offsetBy: 2)], radix: 16)!
+            }
+            return try bytes.withUnsafeBytes { try ResponseMessage.decode(payload: $0) }
+        }
+        try #require(responses.count == 9)
+        let statuses = Dictionary(uniqueKeysWithValues: responses.map { ($0.id, $0.status) })
+        #expect(statuses[1] == .ok)
+        #expect(statuses[2] == .ok)
+        for id in [UInt32(3), 4, 5, 7, 8] {
+            #expect(statuses[id] == .permissionDenied, "request \(id)")
+            #expect(responses.first { $0.id == id }?.message.contains("needs an admin peer") == true)
+        }
+        #expect(statuses[6] == .ok)
+        #expect(statuses[9] == .ok)
+
+        let client = try await daemon.client()
+        _ = try await client.login(username: "bob", password: .text("authz fourth pass 4"))
+        await client.close()
+        daemon.expectLogFreeOf(["authz first pass 1", "authz fourth pass 4", "authz evil pass 5"])
+    }
+
+    @Test func rootPeerIsAdmin() async throws {
+        // The tests' own uid is the daemon's uid: an admin peer either way.
+        let daemon = try await TestDaemon()
+        let client = try await daemon.client()
+        _ = try await client.status()
+        _ = try await client.users()
+        await client.close()
+    }
+}
