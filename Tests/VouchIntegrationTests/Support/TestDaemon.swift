@@ -73,6 +73,8 @@ final class TestDaemon: @unchecked Sendable {
     let configPath: String
     let logPath: String
     private(set) var process: Process?
+    /// The arguments of the last `start`, reused by `restart`.
+    private var startArguments: [String]?
 
     /// `config` lines are appended to a test configuration whose argon2 cost
     /// is cheap (tests that measure hashing pass their own cost).
@@ -103,6 +105,12 @@ final class TestDaemon: @unchecked Sendable {
         if !extra.contains(where: { $0.hasPrefix("argon2_memory_kib") }) {
             lines += ["argon2_memory_kib = 1024", "argon2_iterations = 1", "argon2_parallelism = 1"]
         }
+        // A key given in `extra` replaces the default above (vouchd refuses repeated keys).
+        let overridden = Set(
+            extra.compactMap { $0.split(separator: "=").first.map { $0.trimmingCharacters(in: .whitespaces) } })
+        lines.removeAll { line in
+            overridden.contains(line.split(separator: "=")[0].trimmingCharacters(in: .whitespaces))
+        }
         lines += extra
         try (lines.joined(separator: "\n") + "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
         chmod(configPath, 0o644)
@@ -113,6 +121,7 @@ final class TestDaemon: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Products.vouchd)
         p.arguments = arguments ?? ["--config", configPath, "--log-to", "stderr"]
+        startArguments = arguments
         if let environment { p.environment = environment }
         if !FileManager.default.fileExists(atPath: logPath) {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -152,7 +161,7 @@ final class TestDaemon: @unchecked Sendable {
 
     func restart() async throws {
         stop()
-        try await start()
+        try await start(arguments: startArguments)
     }
 
     func client(timeout: Duration = .seconds(30)) async throws -> VouchClient {
