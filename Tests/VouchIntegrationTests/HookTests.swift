@@ -101,7 +101,7 @@ import VouchSecrets
         let failures = try await hooks.waitForRecorded("failed_login", count: 3)
         let unknown = try #require(failures.first { $0["user"] is NSNull })
         #expect(unknown["username"] as? String == "nobody")
-        #expect(unknown["reason"] is String)
+        #expect(unknown["reason"] as? String == "invalid credentials")
         let bobs = failures.filter { (($0["user"] as? [String: Any])?["id"] as? Int64) == bob.id }
         #expect(bobs.count == 2)
 
@@ -218,5 +218,34 @@ import VouchSecrets
         let deleted = try await hooks.waitForRecorded("delete")
         #expect(deleted.count == 1)
         #expect((deleted.first?["user"] as? [String: Any])?["username"] as? String == "other")
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "the example needs python3"))
+    func theExampleResetLinkHookWritesTheLinkAndLogsALineWithoutTheToken() async throws {
+        let hooks = try HookDir()
+        let example = Products.packageRoot + "/etc/vouch/hooks.d/forgot_password/50-print-reset-link"
+        let links = hooks.output + "/reset-links"
+        let script = try String(contentsOfFile: example, encoding: .utf8)
+        #expect(script.contains("OUTDIR=\"/run/vouch/reset-links\""))
+        let body = script.replacingOccurrences(of: "/run/vouch/reset-links", with: links)
+        try hooks.install("forgot_password", name: "50-print-reset-link", String(body.drop { $0 != "\n" }.dropFirst()))
+        let daemon = try await TestDaemon(config: [hooks.configLine])
+        let client = try await daemon.client()
+        defer { Task { await client.close() } }
+        let alice = try await daemon.createUser(client, "alice", email: "alice@example.com", password: Self.password)
+
+        try await client.forgotPassword("alice")
+        let file = links + "/\(alice.id).url"
+        try await waitUntil("the reset link file") { FileManager.default.fileExists(atPath: file) }
+        let link = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(link.hasPrefix("https://app.example.com/reset-password?token=vrp_"))
+        var st = stat()
+        #expect(stat(file, &st) == 0 && st.st_mode & 0o777 == 0o600)
+        let token = String(link.split(separator: "=").last ?? "")
+        try await waitUntil("the hook's line in the log") { daemon.logCount("reset link for alice") == 1 }
+        #expect(daemon.log_().contains("hook finished"))
+        #expect(daemon.secretsInLog([token]).isEmpty)
+        // The link works.
+        try await client.resetPassword(token: .text(token), password: .text("battery staple 2"))
     }
 }
