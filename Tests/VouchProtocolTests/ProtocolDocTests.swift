@@ -62,6 +62,20 @@ import VouchSecrets
         id: 42, opcode: Opcode.login.rawValue, status: .invalidCredentials,
         message: "Invalid username or password")
     ),
+    (
+      "login-token-request",
+      RequestMessage(
+        id: 43,
+        request: .login(
+          username: "bob", password: SecretBytes(utf8: "correct horse 1"), wantToken: true,
+          context: LoginContext(service: "sshd"))
+      ).encodeFrame()
+    ),
+    (
+      "verify-token-reply",
+      ResponseMessage.encodeSuccess(
+        id: 9, opcode: .verifyToken, reply: .tokenOwner(user: bob, expiresAt: 1_700_086_400_000))
+    ),
     ("get-user-request", RequestMessage(id: 3, request: .getUser(.any("bob"))).encodeFrame()),
     (
       "verify-token-request",

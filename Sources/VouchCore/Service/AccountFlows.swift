@@ -93,8 +93,10 @@ public final class AccountFlows: Sendable {
     ) throws(AccountError) -> (user: User, changed: [String]) {
         let result = try accounts.updateUser(ref, email: email, setFlags: setFlags, flagValues: flagValues)
         guard !result.changed.isEmpty else { return result }
+        // Deactivation ends sessions only: a verify token still works for an
+        // inactive user, and a reset token is refused with "inactive".
         if result.changed.contains("active"), !result.user.isActive {
-            try tokens.revokeAll(userId: result.user.id, purpose: nil)
+            try tokens.revokeAll(userId: result.user.id, purpose: .session)
         }
         if result.changed.contains("email") {
             try tokens.revokeAll(userId: result.user.id, purpose: .verifyEmail)

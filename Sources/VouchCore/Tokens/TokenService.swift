@@ -119,11 +119,14 @@ public final class TokenService: Sendable {
         return e.record(digest)
     }
 
-    /// Revokes one session token; false when it was not a live session.
+    /// Revokes one session token; false when it was not a live session
+    /// (an expired one is left to `maintain` to purge).
     public func revoke(_ token: SecretBytes) throws(AccountError) -> Bool {
         guard TokenCodec.purpose(of: token) == .session else { return false }
         let digest = TokenDigest(of: token)
-        guard let entry = cache.entry(digest), entry.purpose == .session else { return false }
+        guard let entry = cache.entry(digest), entry.purpose == .session, entry.expiresAt > clock.nowMillis() else {
+            return false
+        }
         try store.deleteToken(id: entry.id)
         cache.remove(digest)
         return true

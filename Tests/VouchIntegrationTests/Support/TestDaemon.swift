@@ -86,6 +86,8 @@ final class TestDaemon: @unchecked Sendable {
     let configPath: String
     let logPath: String
     private(set) var process: Process?
+    /// The arguments of the last `start`, reused by `restart`.
+    private var startArguments: [String]?
 
     /// `config` lines are appended to a test configuration whose argon2 cost
     /// is cheap (tests that measure hashing pass their own cost).
@@ -134,6 +136,7 @@ final class TestDaemon: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Products.vouchd)
         p.arguments = arguments ?? ["--config", configPath, "--log-to", "stderr"]
+        startArguments = arguments
         if let environment { p.environment = environment }
         // A restart appends: the log covers every run (the password scans rely on it).
         if !FileManager.default.fileExists(atPath: logPath) {
@@ -174,7 +177,7 @@ final class TestDaemon: @unchecked Sendable {
 
     func restart() async throws {
         stop()
-        try await start()
+        try await start(arguments: startArguments)
     }
 
     func client(timeout: Duration = .seconds(30)) async throws -> VouchClient {
