@@ -33,11 +33,14 @@ public final class Dispatcher: Sendable {
     let authorizer: Authorizer
     let maxFrameBytes: Int
     let logger: Logger
+    /// Backups, export and import; nil answers their opcodes "unknown opcode".
+    let data: DataService?
 
     public init(
         accounts: AccountService, pool: WorkerPool, metrics: ServerMetrics, authorizer: Authorizer,
-        maxFrameBytes: Int, logger: Logger
+        maxFrameBytes: Int, logger: Logger, data: DataService? = nil
     ) {
+        self.data = data
         self.accounts = accounts
         self.pool = pool
         self.metrics = metrics
@@ -135,6 +138,9 @@ public final class Dispatcher: Sendable {
                 return .empty
             }
 
+        case .data(let request):
+            return handleData(id, op, request, peer: peer, sink: sink)
+
         case .verifyToken, .revokeToken, .revokeTokens, .issueToken, .listTokens, .forgotPassword,
             .resetPassword, .requestVerify, .verifyEmail, .listEvents:
             return .reply(Self.failure(id, op, .unknownOpcode, "\(op) is not supported by this server"))
@@ -144,7 +150,7 @@ public final class Dispatcher: Sendable {
     // MARK: - Helpers
 
     /// Runs `work` on the worker pool; answers "busy" when its queue is full.
-    private func offload(
+    func offload(
         _ id: UInt32, _ op: Opcode, _ sink: ResponseSink, _ work: @escaping @Sendable () throws(AccountError) -> Reply
     ) -> Outcome {
         let accepted = pool.submit {
@@ -167,7 +173,7 @@ public final class Dispatcher: Sendable {
         ResponseMessage.encodeFailure(id: id, opcode: op.rawValue, status: status, message: message)
     }
 
-    private func audit(
+    func audit(
         _ event: String, user: User, peer: PeerContext, context: LoginContext? = nil, detail: String? = nil
     ) {
         var metadata: Logger.Metadata = [
