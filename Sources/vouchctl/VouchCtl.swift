@@ -13,7 +13,7 @@ struct VouchCtl: AsyncParsableCommand {
             3 vouchd unreachable.
             """,
         version: VouchVersion.string,
-        subcommands: [UserCommand.self, LoginCommand.self, StatusCommand.self]
+        subcommands: [UserCommand.self, LoginCommand.self, StatusCommand.self, BackupCommand.self]
     )
 
     /// Runs the command and maps every outcome to the documented exit status.
