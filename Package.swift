@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "vouchctl",
             dependencies: [
-                "VouchClient", "VouchProtocol", "CVouchSys",
+                "VouchClient", "VouchProtocol", "CVouchSys", "CSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -27,6 +27,14 @@ public enum Opcode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
 
   case listEvents = 0x40
 
+  case backupBegin = 0x50
+  case backupRead = 0x51
+  case backupEnd = 0x52
+  case exportUsers = 0x53
+  case importBegin = 0x54
+  case importAdd = 0x55
+  case importCommit = 0x56
+
   public var description: String {
     switch self {
     case .hello: return "hello"
@@ -50,6 +58,13 @@ public enum Opcode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     case .requestVerify: return "request_verify"
     case .verifyEmail: return "verify_email"
     case .listEvents: return "list_events"
+    case .backupBegin: return "backup_begin"
+    case .backupRead: return "backup_read"
+    case .backupEnd: return "backup_end"
+    case .exportUsers: return "export_users"
+    case .importBegin: return "import_begin"
+    case .importAdd: return "import_add"
+    case .importCommit: return "import_commit"
     }
   }
 

@@ -51,6 +51,8 @@ public enum Reply: Sendable {
   case issuedToken(IssuedToken)
   case tokens([TokenInfo])
   case events([EventRecord])
+  /// Backups, export and import (opcodes 0x50-0x56, DataMessages.swift).
+  case data(DataReply)
 
   public func encodeBody(into w: inout WireWriter) {
     switch self {
@@ -116,6 +118,8 @@ public enum Reply: Sendable {
         w.i64(e.peerPid)
         w.string(e.detail)
       }
+    case .data(let reply):
+      reply.encodeBody(into: &w)
     }
   }
 
@@ -188,6 +192,8 @@ public enum Reply: Sendable {
             detail: try r.string("detail")))
       }
       reply = .events(events)
+    case .backupBegin, .backupRead, .backupEnd, .exportUsers, .importBegin, .importAdd, .importCommit:
+      reply = .data(try DataReply.decodeBody(opcode, from: &r))
     }
     try r.finish()
     return reply

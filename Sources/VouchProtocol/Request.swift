@@ -33,6 +33,9 @@ public enum Request: Sendable {
 
   case listEvents(user: UserSelector?, sinceMillis: Int64, limit: UInt32)
 
+  /// Backups, export and import (opcodes 0x50-0x56, DataMessages.swift).
+  case data(DataRequest)
+
   public var opcode: Opcode {
     switch self {
     case .hello: return .hello
@@ -56,6 +59,7 @@ public enum Request: Sendable {
     case .requestVerify: return .requestVerify
     case .verifyEmail: return .verifyEmail
     case .listEvents: return .listEvents
+    case .data(let request): return request.opcode
     }
   }
 
@@ -134,6 +138,8 @@ public enum Request: Sendable {
       }
       w.i64(since)
       w.u32(limit)
+    case .data(let request):
+      request.encodeBody(into: &w)
     }
   }
 
@@ -211,6 +217,8 @@ public enum Request: Sendable {
     case .listEvents:
       let user = try r.bool("has_user") ? try UserSelector.decode(from: &r) : nil
       request = .listEvents(user: user, sinceMillis: try r.i64("since"), limit: try r.u32("limit"))
+    case .backupBegin, .backupRead, .backupEnd, .exportUsers, .importBegin, .importAdd, .importCommit:
+      request = .data(try DataRequest.decodeBody(opcode, from: &r))
     }
     try r.finish()
     return request

@@ -41,11 +41,14 @@ public final class Dispatcher: Sendable {
     let authorizer: Authorizer
     let maxFrameBytes: Int
     let logger: Logger
+    /// Backups, export and import; nil answers their opcodes "unknown opcode".
+    let data: DataService?
 
     public init(
         flows: AccountFlows, pool: WorkerPool, metrics: ServerMetrics, authorizer: Authorizer, maxFrameBytes: Int,
-        logger: Logger
+        logger: Logger, data: DataService? = nil
     ) {
+        self.data = data
         self.flows = flows
         self.pool = pool
         self.metrics = metrics
@@ -193,13 +196,16 @@ public final class Dispatcher: Sendable {
                             peerUid: $0.peerUid, peerPid: $0.peerPid, detail: $0.detail)
                     })
             }
+
+        case .data(let request):
+            return handleData(id, op, request, peer: peer, sink: sink)
         }
     }
 
     // MARK: - Helpers
 
     /// Runs `work` on the worker pool; answers "busy" when its queue is full.
-    private func offload(
+    func offload(
         _ id: UInt32, _ op: Opcode, _ sink: ResponseSink, _ work: @escaping @Sendable () throws(AccountError) -> Reply
     ) -> Outcome {
         let accepted = pool.submit {

@@ -32,9 +32,19 @@ public enum VouchDaemon {
         }
 
         notifier.status("opening \(config.databasePath)")
+        // One vouchd per database: held until the process exits (the kernel drops it even after kill -9).
+        let databaseLock: DatabaseLock
+        do {
+            databaseLock = try DatabaseLock(databasePath: config.databasePath)
+        } catch {
+            throw DaemonStartupError(error.message)
+        }
+        defer { withExtendedLifetime(databaseLock) {} }
         let store: SQLiteUserStore
         do {
-            store = try SQLiteUserStore.open(path: config.databasePath, migrate: true, logger: logger)
+            store = try SQLiteUserStore.open(
+                path: config.databasePath, migrate: true,
+                busyTimeoutMillis: Int32(clamping: config.databaseBusyTimeout * 1000), logger: logger)
         } catch {
             throw DaemonStartupError("\(config.databasePath): \(error.message)")
         }
@@ -72,7 +82,8 @@ public enum VouchDaemon {
         let authorizer = Authorizer(adminGroup: config.adminGroup)
         let dispatcher = Dispatcher(
             flows: flows, pool: pool, metrics: metrics, authorizer: authorizer,
-            maxFrameBytes: config.maxFrameBytes, logger: logger)
+            maxFrameBytes: config.maxFrameBytes, logger: logger,
+            data: DataService(accounts: accounts, store: store))
         var listener = ListenerOptions(
             socketPath: config.socketPath, socketMode: config.socketMode, socketGroup: config.socketGroup,
             inheritedFD: inheritedFD, maxFrameBytes: config.maxFrameBytes)
@@ -125,6 +136,8 @@ public enum VouchDaemon {
     /// `vouchd migrate`: runs pending migrations and returns a one-line report.
     public static func migrate(databasePath: String, logger: Logger) throws -> String {
         do {
+            let databaseLock = try DatabaseLock(databasePath: databasePath)
+            defer { withExtendedLifetime(databaseLock) {} }
             let before: Int
             do {
                 let probe = try SQLiteUserStore.open(path: databasePath, migrate: false, logger: logger)

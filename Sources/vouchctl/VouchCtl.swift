@@ -15,7 +15,7 @@ struct VouchCtl: AsyncParsableCommand {
         version: VouchVersion.string,
         subcommands: [
             UserCommand.self, LoginCommand.self, TokenCommand.self, PasswordCommand.self, EventsCommand.self,
-            StatusCommand.self,
+            StatusCommand.self, BackupCommand.self,
         ]
     )
 

@@ -60,6 +60,7 @@ import Testing
             socket_group = wheel
             admin_group = none
             database_path = /tmp/v/vouch.db
+            database_busy_timeout = 2s
             argon2_memory_kib = 65536
             argon2_iterations = 3
             argon2_parallelism = 4
@@ -92,6 +93,7 @@ import Testing
         #expect(c.socketGroup == "wheel")
         #expect(c.adminGroup == nil)
         #expect(c.databasePath == "/tmp/v/vouch.db")
+        #expect(c.databaseBusyTimeout == 2)
         #expect(c.argon2.memoryKiB == 65536)
         #expect(c.argon2.iterations == 3)
         #expect(c.argon2.parallelism == 4)
@@ -123,7 +125,7 @@ import Testing
             String($0.prefix { $0 != " " })
         }
         #expect(renderedKeys == ConfigLoader.keyNames)
-        #expect(ConfigLoader.keyNames.count == 30)
+        #expect(ConfigLoader.keyNames.count == 31)
     }
 
     @Test func syntaxVariants() throws {

@@ -147,6 +147,7 @@ public enum ConfigLoader {
             .group("socket_group", \.socketGroup),
             .group("admin_group", \.adminGroup),
             .path("database_path", \.databasePath),
+            .duration("database_busy_timeout", \.databaseBusyTimeout, 0...600),
             .integer("argon2_memory_kib", \.argon2.memoryKiB, 8...4_194_304),
             .integer("argon2_iterations", \.argon2.iterations, 1...1000),
             .integer("argon2_parallelism", \.argon2.parallelism, 1...255),

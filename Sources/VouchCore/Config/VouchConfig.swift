@@ -20,6 +20,9 @@ public struct VouchConfig: Hashable, Sendable {
 
     /// SQLite database (`database_path`).
     public var databasePath: String = "/var/lib/vouch/vouch.db"
+    /// How long a write waits for another process's lock on the database
+    /// before answering "storage unavailable" (`database_busy_timeout`, 5s).
+    public var databaseBusyTimeout: Int64 = 5
     /// Cost of new password hashes (`argon2_memory_kib` 19456,
     /// `argon2_iterations` 2, `argon2_parallelism` 1).
     public var argon2: Argon2Parameters = Argon2Parameters()

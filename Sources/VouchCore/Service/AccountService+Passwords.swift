@@ -20,7 +20,15 @@ extension AccountService {
         let now = clock.nowMillis()
         let updated = try writeLock.withLock { _ throws(AccountError) -> User in
             var current = try stillValid(user.user)
-            try store.updateLogin(id: current.id, lastLogin: now, passwordHash: rehash)
+            do throws(AccountError) {
+                try store.updateLogin(id: current.id, lastLogin: now, passwordHash: rehash)
+            } catch where error.code == .storageUnavailable {
+                // The password was right: a database that cannot be written
+                // (locked, full, read-only) must not lock everyone out.  The
+                // login is not recorded and the old hash is kept.
+                logger.warning("login not recorded: the database is unavailable", metadata: ["id": "\(current.id)"])
+                return current
+            }
             current.lastLogin = now
             if let rehash {
                 current.passwordHash = rehash

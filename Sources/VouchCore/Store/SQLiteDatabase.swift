@@ -5,13 +5,13 @@ import Glibc
 ///
 /// Not thread-safe: the owner serialises access (``SQLiteUserStore`` holds a
 /// lock around every use).  Opens the database with WAL, synchronous=FULL,
-/// foreign keys on and a 5 s busy timeout, and creates a missing file with
+/// foreign keys on and a busy timeout (5 s unless told), and creates a missing file with
 /// mode 0600 whatever the umask.
 public final class SQLiteDatabase {
     public let path: String
     private var handle: OpaquePointer?
 
-    /// How long a statement waits for another process's lock.
+    /// How long a statement waits for another process's lock, by default.
     public static let busyTimeoutMillis: Int32 = 5000
 
     /// Opens (and if missing, creates) the database at `path`.
@@ -20,7 +20,8 @@ public final class SQLiteDatabase {
     /// (WAL mode changes the file header): a throw closes the connection
     /// with the file untouched.
     public init(
-        path: String, validate: ((SQLiteDatabase) throws(StoreError) -> Void)? = nil
+        path: String, busyTimeoutMillis: Int32 = SQLiteDatabase.busyTimeoutMillis,
+        validate: ((SQLiteDatabase) throws(StoreError) -> Void)? = nil
     ) throws(StoreError) {
         self.path = path
         try Self.createIfMissing(path)
@@ -36,7 +37,7 @@ public final class SQLiteDatabase {
         }
         handle = db
         sqlite3_extended_result_codes(db, 1)
-        sqlite3_busy_timeout(db, Self.busyTimeoutMillis)
+        sqlite3_busy_timeout(db, busyTimeoutMillis)
         do throws(StoreError) {
             // A read first: a file that is not a database fails here without
             // SQLite writing anything to it.
@@ -147,7 +148,7 @@ public final class SQLiteDatabase {
         case .readOnly: message = "database \(path) is read-only"
         case .diskFull: message = "database \(path): the disk is full"
         case .ioError: message = "database \(path): I/O error"
-        case .busy: message = "database \(path) is locked by another process"
+        case .busy: message = "database \(path) is locked by another process (database is locked)"
         case .uniqueViolation, .constraint: message = sqliteMessage
         default: message = "database \(path): \(context) failed: \(sqliteMessage)"
         }

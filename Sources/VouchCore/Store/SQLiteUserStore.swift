@@ -7,23 +7,31 @@ import Synchronization
 /// so an acknowledged write survives a crash.
 public final class SQLiteUserStore: UserStore {
     public let path: String
-    private let database: Mutex<SQLiteDatabase>
-    private let logger: Logger
+    let database: Mutex<SQLiteDatabase>
+    let logger: Logger
+    let busyTimeoutMillis: Int32
+    /// Set by `checkpointAndClose`: a closed connection is then not reopened.
+    let shutDown = Atomic<Bool>(false)
 
-    private init(database: consuming sending SQLiteDatabase, logger: Logger) {
+    private init(database: consuming sending SQLiteDatabase, busyTimeoutMillis: Int32, logger: Logger) {
         self.path = database.path
         self.database = Mutex(database)
+        self.busyTimeoutMillis = busyTimeoutMillis
         self.logger = logger
     }
 
     /// Opens the database at `path`.  With `migrate`, pending migrations
     /// run first; without, a database that needs migrating is refused.
     /// A database with a newer schema is always refused, unmodified.
-    public static func open(path: String, migrate: Bool, logger: Logger) throws(StoreError)
-        -> SQLiteUserStore
-    {
-        // Refuse a newer schema before WAL mode rewrites the header.
-        let db = try SQLiteDatabase(path: path, validate: Migrations.checkNotNewer)
+    /// A corrupt file is refused, unmodified, too.  `busyTimeoutMillis` bounds
+    /// the wait for another process's lock on every statement.
+    public static func open(
+        path: String, migrate: Bool, busyTimeoutMillis: Int32 = SQLiteDatabase.busyTimeoutMillis,
+        logger: Logger
+    ) throws(StoreError) -> SQLiteUserStore {
+        // Refuse a newer schema or a corrupt file before WAL mode rewrites the header.
+        let db = try SQLiteDatabase(
+            path: path, busyTimeoutMillis: busyTimeoutMillis, validate: validateBeforeWriting)
         do throws(StoreError) {
             if migrate {
                 let applied = try Migrations.migrate(db)
@@ -48,7 +56,7 @@ public final class SQLiteUserStore: UserStore {
             db.close()
             throw error
         }
-        return SQLiteUserStore(database: db, logger: logger)
+        return SQLiteUserStore(database: db, busyTimeoutMillis: busyTimeoutMillis, logger: logger)
     }
 
     // MARK: - UserStore
@@ -149,6 +157,7 @@ public final class SQLiteUserStore: UserStore {
     }
 
     public func checkpointAndClose() {
+        shutDown.store(true, ordering: .sequentiallyConsistent)
         database.withLock { db in
             guard db.isOpen else { return }
             do {
@@ -170,13 +179,63 @@ public final class SQLiteUserStore: UserStore {
     // MARK: - Helpers
 
     /// Runs `body` under the lock and maps storage errors to account errors.
+    /// A connection closed after an I/O error is reopened first; an I/O
+    /// error, a read-only or corrupt file closes it, so the next use starts
+    /// from a fresh connection (and the file's state on disk).
     func withDatabase<R: Sendable>(
         _ operation: String, _ body: (SQLiteDatabase) throws(StoreError) -> R
     ) throws(AccountError) -> R {
         do throws(StoreError) {
-            return try database.withLock { db throws(StoreError) -> R in try body(db) }
+            return try database.withLock { db throws(StoreError) -> R in
+                if !db.isOpen && !shutDown.load(ordering: .sequentiallyConsistent) {
+                    db = try reopen()
+                }
+                do throws(StoreError) {
+                    return try body(db)
+                } catch {
+                    if [.ioError, .readOnly, .notADatabase].contains(error.kind) {
+                        db.close()
+                    }
+                    throw error
+                }
+            }
         } catch {
             throw map(error, operation: operation)
+        }
+    }
+
+    /// A new connection to the same file, which must still have the current schema.
+    private func reopen() throws(StoreError) -> SQLiteDatabase {
+        let db = try SQLiteDatabase(
+            path: path, busyTimeoutMillis: busyTimeoutMillis, validate: Migrations.checkNotNewer)
+        do throws(StoreError) {
+            let version = try Migrations.currentVersion(of: db)
+            guard version == Migrations.latestVersion else {
+                throw StoreError(
+                    .schema, message: "database \(path) changed to schema version \(version) while open")
+            }
+        } catch {
+            db.close()
+            throw error
+        }
+        logger.notice("reopened the user database", metadata: ["path": "\(path)"])
+        return db
+    }
+
+    /// Checks done before anything writes to the file: the schema is not
+    /// newer than this binary, and SQLite finds the file sound.
+    static func validateBeforeWriting(_ db: SQLiteDatabase) throws(StoreError) {
+        try Migrations.checkNotNewer(db)
+        let stmt = try db.prepare("PRAGMA quick_check(5)")
+        var problems: [String] = []
+        while try stmt.step() {
+            if let line = stmt.string(0), line != "ok" { problems.append(line) }
+        }
+        if !problems.isEmpty {
+            throw StoreError(
+                .notADatabase,
+                message: "database \(db.path) is corrupt (\(problems.joined(separator: "; "))); "
+                    + "refusing to use or modify it: restore a backup")
         }
     }
 
@@ -194,8 +253,25 @@ public final class SQLiteUserStore: UserStore {
                 "operation": "\(operation)", "kind": "\(error.kind.rawValue)",
                 "error": "\(error)",
             ])
-        return AccountError(
-            .storageUnavailable, "The user database is unavailable (\(error.kind.rawValue))")
+        return AccountError(.storageUnavailable, Self.unavailableReason(error.kind))
+    }
+
+    /// What a client is told when a write could not be made.
+    static func unavailableReason(_ kind: StoreError.Kind) -> String {
+        switch kind {
+        case .busy:
+            return "Storage unavailable: the database is locked by another process; nothing was changed"
+        case .diskFull:
+            return "Storage unavailable: the disk holding the database is full; nothing was changed"
+        case .readOnly:
+            return "Storage unavailable: the database is read-only; nothing was changed"
+        case .ioError:
+            return "Storage unavailable: I/O error on the database; nothing was changed"
+        case .notADatabase:
+            return "Storage unavailable: the database file is damaged; nothing was changed"
+        default:
+            return "The user database is unavailable (\(kind.rawValue))"
+        }
     }
 
     static func bytes(_ uuid: UUID) -> [UInt8] {

@@ -42,6 +42,10 @@ public protocol UserStore: Sendable {
     func updateLogin(id: Int64, lastLogin: Int64, passwordHash: String?) throws(AccountError)
     /// Removes the user with `id`.
     func delete(id: Int64) throws(AccountError)
+    /// In one transaction: inserts `inserts` (their `id` is ignored and
+    /// assigned) and replaces every field of `updates`.  Returns the inserted
+    /// users with their ids.  All or nothing.
+    func importUsers(inserts: [User], updates: [User]) throws(AccountError) -> [User]
     /// Flushes and closes; later calls fail with `.storageUnavailable`.
     func checkpointAndClose()
 }

@@ -154,16 +154,6 @@ extension SecretBytes {
     var text: String { withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
 }
 
-/// The status a call was refused with (nil when it succeeded), and the message.
-func refusal<T>(_ body: () async throws(VouchClientError) -> T) async -> (status: Status?, message: String) {
-    do {
-        _ = try await body()
-        return (nil, "")
-    } catch {
-        return (error.status, error.message)
-    }
-}
-
 /// Whether `token` is a live session for `userId`.
 func isLiveSession(_ client: VouchClient, _ token: SecretBytes, userId: Int64) async -> Bool {
     guard let result = try? await client.verifyToken(token) else { return false }

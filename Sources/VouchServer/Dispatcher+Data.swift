@@ -1,0 +1,89 @@
+import Logging
+import VouchCore
+import VouchProtocol
+
+extension Dispatcher {
+    /// Backups, export and import (opcodes 0x50-0x56), all on the worker pool.
+    func handleData(_ id: UInt32, _ op: Opcode, _ request: DataRequest, peer: PeerContext, sink: ResponseSink)
+        -> Outcome
+    {
+        guard let data else {
+            return .reply(Self.failure(id, op, .unknownOpcode, "\(op) is not supported by this server"))
+        }
+        let logger = self.logger
+        return offload(id, op, sink) { () throws(AccountError) -> Reply in
+            switch request {
+            case .backupBegin:
+                let backup = try data.beginBackup()
+                logger.notice(
+                    "backup started",
+                    metadata: [
+                        "event": "backup_started", "backup_id": "\(backup.id)", "bytes": "\(backup.size)",
+                        "users": "\(backup.users)", "peer_uid": "\(peer.credentials.uid)",
+                        "peer_pid": "\(peer.credentials.pid)",
+                    ])
+                return .data(
+                    .backupStarted(backupID: backup.id, size: backup.size, users: UInt32(clamping: backup.users)))
+            case .backupRead(let backupID, let offset, let maxBytes):
+                return .data(.chunk(try data.readBackup(id: backupID, offset: offset, maxBytes: Int(maxBytes))))
+            case .backupEnd(let backupID):
+                try data.endBackup(id: backupID)
+                return .data(.done)
+            case .exportUsers(let afterID, let limit):
+                let users = try self.flows.accounts.exportUsers(afterID: afterID, limit: Int(limit))
+                if afterID == 0 {
+                    logger.notice(
+                        "users exported with their password hashes",
+                        metadata: [
+                            "event": "users_exported", "peer_uid": "\(peer.credentials.uid)",
+                            "peer_pid": "\(peer.credentials.pid)",
+                        ])
+                }
+                return .data(.exported(users.map(Self.dataRecord)))
+            case .importBegin(let onConflict, let dryRun):
+                let policy = ImportConflictPolicy(rawValue: onConflict) ?? .fail
+                return .data(.importStarted(importID: try data.beginImport(policy: policy, dryRun: dryRun)))
+            case .importAdd(let importID, let users):
+                let total = try data.addToImport(id: importID, users.map(Self.importedUser))
+                return .data(.importStaged(total: UInt32(clamping: total)))
+            case .importCommit(let importID):
+                let outcome = try data.commitImport(id: importID)
+                if outcome.written {
+                    logger.notice(
+                        "users imported",
+                        metadata: [
+                            "event": "users_imported", "created": "\(outcome.created)",
+                            "updated": "\(outcome.updated)", "skipped": "\(outcome.skipped)",
+                            "peer_uid": "\(peer.credentials.uid)", "peer_pid": "\(peer.credentials.pid)",
+                        ])
+                }
+                return .data(
+                    .imported(
+                        ImportReport(
+                            created: UInt32(clamping: outcome.created), updated: UInt32(clamping: outcome.updated),
+                            skipped: UInt32(clamping: outcome.skipped), written: outcome.written,
+                            problems: outcome.problems.map {
+                                ImportProblemRecord(
+                                    index: UInt32(clamping: $0.index), status: WireMapping.status($0.code),
+                                    reason: $0.reason)
+                            })))
+            }
+        }
+    }
+
+    static func dataRecord(_ user: User) -> UserDataRecord {
+        UserDataRecord(
+            id: user.id, uuid: WireMapping.wireUUID(user.uuid), username: user.username, email: user.email,
+            passwordHash: user.passwordHash, flags: AccountFlags(rawValue: user.flags.rawValue),
+            createdAt: user.createdAt, updatedAt: user.updatedAt, lastLogin: user.lastLogin,
+            failedLogins: user.failedLogins, lockedUntil: user.lockedUntil)
+    }
+
+    static func importedUser(_ record: UserDataRecord) -> ImportedUser {
+        ImportedUser(
+            uuid: record.uuid.map(WireMapping.uuid), username: record.username, email: record.email,
+            passwordHash: record.passwordHash, flags: WireMapping.flags(record.flags), createdAt: record.createdAt,
+            updatedAt: record.updatedAt, lastLogin: record.lastLogin, failedLogins: record.failedLogins,
+            lockedUntil: record.lockedUntil)
+    }
+}
