@@ -95,7 +95,7 @@ import VouchProtocol
         defer { Task { await client.close() } }
         _ = try await client.createUser(username: "bob", password: .text("horse battery 1"))
 
-        let holder = Process()
+        let holder = Subprocess()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         holder.arguments = [
             "-c",

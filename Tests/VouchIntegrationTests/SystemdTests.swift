@@ -8,7 +8,7 @@ import VouchProtocol
 @Suite struct SystemdTests {
     @Test func socketActivationAdoptsThePassedSocket() async throws {
         let daemon = try await TestDaemon(start: false)
-        let activate = Process()
+        let activate = Subprocess()
         activate.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
         activate.arguments = [
             "-l", daemon.socketPath, Products.vouchd, "--config", daemon.configPath, "--log-to", "stderr",
@@ -49,7 +49,7 @@ import VouchProtocol
         env["NOTIFY_SOCKET"] = notify.path
         env["WATCHDOG_USEC"] = "200000"
         env.removeValue(forKey: "WATCHDOG_PID")
-        let p = Process()
+        let p = Subprocess()
         p.executableURL = URL(fileURLWithPath: Products.vouchd)
         p.arguments = ["--config", daemon.configPath, "--log-to", "stderr"]
         p.environment = env

@@ -42,7 +42,7 @@ func runProcess(
 )
     throws -> ProcessResult
 {
-    let p = Process()
+    let p = Subprocess()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
     if let environment { p.environment = environment }
@@ -85,7 +85,7 @@ final class TestDaemon: @unchecked Sendable {
     let databasePath: String
     let configPath: String
     let logPath: String
-    private(set) var process: Process?
+    private(set) var process: Subprocess?
     /// The arguments of the last `start`, reused by `restart`.
     private var startArguments: [String]?
 
@@ -133,7 +133,7 @@ final class TestDaemon: @unchecked Sendable {
 
     /// Starts vouchd and waits until it answers a ping.
     func start(arguments: [String]? = nil, environment: [String: String]? = nil) async throws {
-        let p = Process()
+        let p = Subprocess()
         p.executableURL = URL(fileURLWithPath: Products.vouchd)
         p.arguments = arguments ?? ["--config", configPath, "--log-to", "stderr"]
         startArguments = arguments

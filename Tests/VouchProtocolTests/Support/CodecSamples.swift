@@ -61,7 +61,40 @@ enum CodecSamples {
         for order in UserSortOrder.allCases {
             all.append(.listUsers(limit: 1, page: 2, order: order, descending: order.rawValue % 2 == 0))
         }
+        let imported = UserDataRecord(
+            uuid: WireUUID(string: "00112233-4455-6677-8899-aabbccddeeff"), username: "imp", email: "i@example.org",
+            passwordHash: "$y$j9T$salt$hash", flags: [.active, .verified], createdAt: 1, updatedAt: 2, lastLogin: 3,
+            failedLogins: 4, lockedUntil: 5)
+        all += [
+            .data(.backupBegin), .data(.backupRead(backupID: 7, offset: 65536, maxBytes: 65536)),
+            .data(.backupEnd(backupID: 7)), .data(.exportUsers(afterID: 10, limit: 100)),
+            .data(.importBegin(onConflict: 2, dryRun: true)),
+            .data(.importAdd(importID: 3, users: [imported, UserDataRecord(username: "min", passwordHash: "!")])),
+            .data(.importCommit(importID: 3)),
+        ]
         return all
+    }
+
+    /// Replies of the data operations (backup, export, import).
+    static var dataReplies: [(Opcode, Reply)] {
+        let exported = UserDataRecord(
+            id: 9, uuid: WireUUID(string: "00112233-4455-6677-8899-aabbccddeeff"), username: "exp", email: nil,
+            passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", flags: .active, createdAt: 1, updatedAt: 2,
+            lastLogin: nil, failedLogins: 0, lockedUntil: nil)
+        return [
+            (.backupBegin, .data(.backupStarted(backupID: 1, size: 4096, users: 2))),
+            (.backupRead, .data(.chunk([0, 1, 2, 255]))), (.backupEnd, .data(.done)),
+            (.exportUsers, .data(.exported([exported]))), (.importBegin, .data(.importStarted(importID: 4))),
+            (.importAdd, .data(.importStaged(total: 2))),
+            (
+                .importCommit,
+                .data(
+                    .imported(
+                        ImportReport(
+                            created: 1, updated: 0, skipped: 1, written: true,
+                            problems: [ImportProblemRecord(index: 2, status: .usernameTaken, reason: "taken")])))
+            ),
+        ]
     }
 
     /// At least one successful reply per opcode.
@@ -117,7 +150,7 @@ enum CodecSamples {
         for op in [Opcode.createUser, .getUser, .verifyEmail] {
             for u in users { all.append((op, .user(u))) }
         }
-        return all
+        return all + dataReplies
     }
 }
 
@@ -151,6 +184,7 @@ func same(_ a: Request, _ b: Request) -> Bool {
     case (.issueToken(let s1, let l1, let t1), .issueToken(let s2, let l2, let t2)):
         return s1 == s2 && l1 == l2 && t1 == t2
     case (.forgotPassword(let x), .forgotPassword(let y)): return x == y
+    case (.data, .data): return requestBytes(a) == requestBytes(b)
     case (.resetPassword(let t1, let p1), .resetPassword(let t2, let p2)):
         return t1.bytes == t2.bytes && p1.bytes == p2.bytes
     case (.listEvents(let u1, let s1, let l1), .listEvents(let u2, let s2, let l2)):
@@ -181,6 +215,7 @@ func same(_ a: Reply, _ b: Reply) -> Bool {
     case (.issuedToken(let x), .issuedToken(let y)): return token(x, y)
     case (.tokens(let x), .tokens(let y)): return x == y
     case (.events(let x), .events(let y)): return x == y
+    case (.data, .data): return replyBytes(a) == replyBytes(b)
     default: return false
     }
 }
@@ -210,4 +245,17 @@ struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// The encoded body of a request or reply (data operations compare by their bytes).
+func requestBytes(_ r: Request) -> [UInt8] {
+    var w = WireWriter()
+    r.encodeBody(into: &w)
+    return w.bytes
+}
+
+func replyBytes(_ r: Reply) -> [UInt8] {
+    var w = WireWriter()
+    r.encodeBody(into: &w)
+    return w.bytes
 }

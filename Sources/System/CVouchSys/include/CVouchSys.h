@@ -22,4 +22,8 @@ int cvouch_set_echo(int fd, int on);
 /// pipe2(fds, O_CLOEXEC).  Returns 0 or -1.
 int cvouch_pipe_cloexec(int fds[2]);
 
+#include <spawn.h>
+/// posix_spawn_file_actions_addclosefrom_np(actions, from): the child closes every fd >= from.
+int cvouch_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
+
 #endif
