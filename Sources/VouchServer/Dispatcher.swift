@@ -33,11 +33,13 @@ public final class Dispatcher: Sendable {
     let authorizer: Authorizer
     let maxFrameBytes: Int
     let logger: Logger
+    let rateLimiter: LoginRateLimiter
 
     public init(
         accounts: AccountService, pool: WorkerPool, metrics: ServerMetrics, authorizer: Authorizer,
-        maxFrameBytes: Int, logger: Logger
+        maxFrameBytes: Int, logger: Logger, rateLimiter: LoginRateLimiter = LoginRateLimiter(failuresPerMinute: 0)
     ) {
+        self.rateLimiter = rateLimiter
         self.accounts = accounts
         self.pool = pool
         self.metrics = metrics
@@ -85,12 +87,14 @@ public final class Dispatcher: Sendable {
                 return .user(WireMapping.record(user))
             }
         case .login(let username, let password, _, let context):
+            if let refusal = rateLimitRefusal(id, op, peer) { return refusal }
             return offload(id, op, sink) { () throws(AccountError) in
                 do throws(AccountError) {
                     let user = try self.accounts.login(username: username, password: password)
                     self.audit("login", user: user, peer: peer, context: context)
                     return .login(user: WireMapping.record(user), token: nil)
                 } catch {
+                    self.chargeFailure(error, peer: peer)
                     self.logger.notice(
                         "login refused",
                         metadata: [
@@ -101,8 +105,15 @@ public final class Dispatcher: Sendable {
                 }
             }
         case .changePassword(let username, let old, let new):
+            if let refusal = rateLimitRefusal(id, op, peer) { return refusal }
             return offload(id, op, sink) { () throws(AccountError) in
-                let user = try self.accounts.changePassword(username: username, old: old, new: new)
+                let user: User
+                do throws(AccountError) {
+                    user = try self.accounts.changePassword(username: username, old: old, new: new)
+                } catch {
+                    self.chargeFailure(error, peer: peer)
+                    throw error
+                }
                 self.audit("password_changed", user: user, peer: peer)
                 return .empty
             }
@@ -135,6 +146,11 @@ public final class Dispatcher: Sendable {
                 return .empty
             }
 
+        case .accountStatus(let username):
+            return .reply(accountStatus(id, op, username: username))
+        case .unlockUser(let selector):
+            return unlockUser(id, op, selector, peer: peer, sink: sink)
+
         case .verifyToken, .revokeToken, .revokeTokens, .issueToken, .listTokens, .forgotPassword,
             .resetPassword, .requestVerify, .verifyEmail, .listEvents:
             return .reply(Self.failure(id, op, .unknownOpcode, "\(op) is not supported by this server"))
@@ -144,7 +160,7 @@ public final class Dispatcher: Sendable {
     // MARK: - Helpers
 
     /// Runs `work` on the worker pool; answers "busy" when its queue is full.
-    private func offload(
+    func offload(
         _ id: UInt32, _ op: Opcode, _ sink: ResponseSink, _ work: @escaping @Sendable () throws(AccountError) -> Reply
     ) -> Outcome {
         let accepted = pool.submit {
@@ -167,7 +183,7 @@ public final class Dispatcher: Sendable {
         ResponseMessage.encodeFailure(id: id, opcode: op.rawValue, status: status, message: message)
     }
 
-    private func audit(
+    func audit(
         _ event: String, user: User, peer: PeerContext, context: LoginContext? = nil, detail: String? = nil
     ) {
         var metadata: Logger.Metadata = [

@@ -38,7 +38,8 @@ public enum VouchDaemon {
         }
         let accounts = AccountService(
             store: store, hasher: PasswordHasher(parameters: config.argon2),
-            policy: PasswordPolicy(minLength: config.passwordMinLength), logger: logger)
+            policy: PasswordPolicy(minLength: config.passwordMinLength), logger: logger,
+            lockout: LockoutPolicy(config: config))
         notifier.status("loading users")
         do {
             try accounts.load()
@@ -53,13 +54,17 @@ public enum VouchDaemon {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let metrics = ServerMetrics()
         let authorizer = Authorizer(adminGroup: config.adminGroup)
+        let rateLimiter = LoginRateLimiter(failuresPerMinute: config.loginFailuresPerMinute)
         let dispatcher = Dispatcher(
             accounts: accounts, pool: pool, metrics: metrics, authorizer: authorizer,
-            maxFrameBytes: config.maxFrameBytes, logger: logger)
+            maxFrameBytes: config.maxFrameBytes, logger: logger, rateLimiter: rateLimiter)
         var listener = ListenerOptions(
             socketPath: config.socketPath, socketMode: config.socketMode, socketGroup: config.socketGroup,
             inheritedFD: inheritedFD, maxFrameBytes: config.maxFrameBytes)
         listener.maxRequestsInFlight = config.maxRequestsInFlight
+        listener.maxConnections = config.maxConnections
+        listener.maxConnectionsPerUID = config.maxConnectionsPerUID
+        listener.idleTimeoutSeconds = config.idleTimeout
 
         let server = SocketServer(
             options: listener, dispatcher: dispatcher, authorizer: authorizer, group: group, logger: logger,
@@ -80,6 +85,8 @@ public enum VouchDaemon {
 
         let reload = ReloadService(configPath: configPath, current: config, notifier: notifier, logger: logger) { next in
             LoggingSetup.level = next.loggerLevel
+            accounts.setLockoutPolicy(LockoutPolicy(config: next))
+            rateLimiter.setFailuresPerMinute(next.loginFailuresPerMinute)
         }
         let serviceGroup = ServiceGroup(
             configuration: .init(

@@ -9,7 +9,7 @@ struct UserCommand: AsyncParsableCommand {
         abstract: "Create, list, show, change and delete users.",
         subcommands: [
             CreateUser.self, ListUsers.self, ShowUser.self, ChangePassword.self, ChangePermissions.self,
-            UpdateUser.self, DeleteUser.self,
+            UpdateUser.self, DeleteUser.self, UnlockUser.self,
         ]
     )
 }

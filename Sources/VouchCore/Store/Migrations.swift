@@ -13,7 +13,8 @@ public enum Migrations {
 
     /// Every migration, in order; `all[i].version == i + 1`.
     public static let all: [Migration] = [
-        Migration(version: 1, name: "create users", sql: createUsers)
+        Migration(version: 1, name: "create users", sql: createUsers),
+        Migration(version: 2, name: "lockout window", sql: addFailuresSince),
     ]
 
     /// The schema version this binary writes.
@@ -89,5 +90,10 @@ public enum Migrations {
             locked_until  INTEGER,
             CHECK ((email IS NULL) = (email_key IS NULL))
         ) STRICT;
+        """
+
+    /// When the current window of failed logins began (lockout, like pam_faillock's fail_interval).
+    static let addFailuresSince = """
+        ALTER TABLE users ADD COLUMN failures_since INTEGER;
         """
 }
