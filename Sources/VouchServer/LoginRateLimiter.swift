@@ -51,7 +51,8 @@ public final class LoginRateLimiter: Sendable {
         state.withLock { s in
             guard s.perMinute > 0 else { return }
             let capacity = Double(s.perMinute)
-            var bucket = s.buckets[uid].map { Self.refilled($0, at: t, perMinute: s.perMinute) }
+            var bucket =
+                s.buckets[uid].map { Self.refilled($0, at: t, perMinute: s.perMinute) }
                 ?? Bucket(tokens: capacity, updatedNanos: t)
             bucket.tokens = max(bucket.tokens - 1, -60 * capacity)
             s.buckets[uid] = bucket
