@@ -6,7 +6,12 @@ import NIOCore
 /// - **idle**: no request for `idleTimeout` while nothing is in flight and no
 ///   frame is partly received (a connection waiting for a slow login is not idle);
 /// - **slow frame**: a frame whose first byte arrived more than `frameTimeout`
-///   ago is still incomplete (a slowloris client sending a byte a second).
+///   ago is still incomplete (a slowloris client sending a byte a second);
+/// - **condemned**: after an empty or oversized length prefix the decoder
+///   answers and the connection is to close once that answer is written.  A
+///   client that never reads would keep it open forever, the daemon
+///   discarding whatever it streams: so nothing more is read, and the
+///   connection is closed after `condemnedGrace` whether or not the answer went out.
 ///
 /// Sits first in the pipeline and watches the raw bytes: it follows the
 /// length prefixes to know where frames end, and counts response frames on
@@ -29,6 +34,8 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
     private var headerBytes = 0
     private var remaining = 0
     private var tracking = true
+    private var condemned = false
+    static let condemnedGrace = TimeAmount.seconds(2)
     private var requests = 0
     private var responses = 0
     private var frameStartedAt: NIODeadline?
@@ -71,14 +78,24 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if condemned { return }  // the decoder would discard it anyway
         let buffer = unwrapInboundIn(data)
         let now = NIODeadline.now()
         lastActivity = now
         if tracking { follow(buffer, now: now) }
+        if condemned {
+            arm(context: context, at: now + Self.condemnedGrace)
+            context.fireChannelRead(data)
+            return
+        }
         if let started = frameStartedAt, let armed = timerDeadline, armed > started + frameTimeout {
             arm(context: context, at: started + frameTimeout)
         }
         context.fireChannelRead(data)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if !condemned { context.read() }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -104,6 +121,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
                 guard length > 0, UInt64(length) <= UInt64(maxFrameBytes) else {
                     // The decoder answers and closes; nothing more to follow.
                     tracking = false
+                    condemned = true
                     frameStartedAt = nil
                     return
                 }
@@ -148,6 +166,11 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
         timerDeadline = nil
         guard context.channel.isActive else { return }
         let now = NIODeadline.now()
+        if condemned {
+            logger.debug("closing a connection after a bad length prefix", metadata: ["peer_uid": "\(peerUID)"])
+            context.close(promise: nil)
+            return
+        }
         if let started = frameStartedAt, now >= started + frameTimeout {
             logger.notice(
                 "frame not completed in time; closing connection",
