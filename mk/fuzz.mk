@@ -7,7 +7,9 @@
 #                          (FUZZ_FLAGS passes more libFuzzer flags, e.g. -jobs=2 -workers=2)
 #   make fuzz-corpus       regenerates Fuzz/corpus/ from the hex examples in docs/PROTOCOL.md
 #   make test-sanitizers   swift test under AddressSanitizer, then ThreadSanitizer
-#                          (scratch paths .build-asan and .build-tsan)
+#                          (scratch paths .build-asan and .build-tsan).  Leak detection is
+#                          off: XCTest, NIO's singleton event loops and vouchctl's exit leave
+#                          reachable-at-exit objects that LeakSanitizer reports as leaks.
 SWIFTC ?= swiftc
 CLANG ?= clang
 FUZZ_SECONDS ?= 60
@@ -47,7 +49,7 @@ test-sanitizers: test-asan test-tsan
 
 test-asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
