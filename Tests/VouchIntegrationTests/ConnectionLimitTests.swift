@@ -94,9 +94,8 @@ import VouchSecrets
         #expect(closed || conn.closesWithin(3), "still open after \(elapsed) s")
         #expect(elapsed < 6)
         #expect(daemon.log_().contains("frame not completed in time"))
-        let client = try await daemon.client()
-        try await client.ping()
-        await client.close()
+        // Others are still served (a raw connection that asks at once: a 2 s idle timeout is short).
+        #expect(try Self.servedConnection(daemon) != nil)
     }
 
     @Test func requestsInFlightPerConnectionAreCapped() async throws {

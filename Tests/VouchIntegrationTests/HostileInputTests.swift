@@ -310,7 +310,7 @@ import VouchSecrets
         }
         var answers: [UInt32: Status] = [:]
         for _ in 0..<2 {
-            if let r = conn.readResponse() { answers[r.id] = r.status }
+            if let r = conn.readResponse(timeout: 60) { answers[r.id] = r.status }
         }
         #expect(answers == [11: .ok, 12: .ok])
     }

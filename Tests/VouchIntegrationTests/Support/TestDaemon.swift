@@ -80,7 +80,7 @@ final class TestDaemon: @unchecked Sendable {
         let template = NSTemporaryDirectory() + "vouch-test-XXXXXX"
         var buffer = Array(template.utf8CString)
         guard mkdtemp(&buffer) != nil else { throw TestError("mkdtemp failed") }
-        directory = String(cString: buffer)
+        directory = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         chmod(directory, 0o755)  // so a test running as another uid can reach the socket
         socketPath = directory + "/vouchd.sock"
         databasePath = directory + "/vouch.db"
@@ -114,7 +114,7 @@ final class TestDaemon: @unchecked Sendable {
         p.executableURL = URL(fileURLWithPath: Products.vouchd)
         p.arguments = arguments ?? ["--config", configPath, "--log-to", "stderr"]
         if let environment { p.environment = environment }
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         p.standardError = log
