@@ -39,7 +39,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
     private var requests = 0
     private var responses = 0
     private var frameStartedAt: NIODeadline?
-    private var lastActivity = NIODeadline.now()
+    private var lastActivity = NIODeadline.uptimeNanoseconds(0)
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
 
@@ -62,8 +62,8 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        lastActivity = .now()
-        arm(context: context, at: nextCheck())
+        lastActivity = context.eventLoop.now
+        arm(context: context, at: nextCheck(now: lastActivity))
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -80,7 +80,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if condemned { return }  // the decoder would discard it anyway
         let buffer = unwrapInboundIn(data)
-        let now = NIODeadline.now()
+        let now = context.eventLoop.now
         lastActivity = now
         if tracking { follow(buffer, now: now) }
         if condemned {
@@ -101,7 +101,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if unwrapOutboundIn(data).readableBytes > 0 {
             responses += 1
-            if responses >= requests { lastActivity = .now() }
+            if responses >= requests { lastActivity = context.eventLoop.now }
         }
         context.write(data, promise: promise)
     }
@@ -143,12 +143,12 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
     /// When the timer should next look: the frame deadline if a frame is
     /// incomplete, else the idle deadline if nothing is in flight, else a
     /// re-check one idle period (or frame timeout) later.
-    private func nextCheck() -> NIODeadline {
+    private func nextCheck(now: NIODeadline) -> NIODeadline {
         if let started = frameStartedAt { return started + frameTimeout }
         if let idleTimeout {
-            return inFlight == 0 ? lastActivity + idleTimeout : .now() + idleTimeout
+            return inFlight == 0 ? lastActivity + idleTimeout : now + idleTimeout
         }
-        return .now() + frameTimeout
+        return now + frameTimeout
     }
 
     private func arm(context: ChannelHandlerContext, at deadline: NIODeadline) {
@@ -165,7 +165,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
         timer = nil
         timerDeadline = nil
         guard context.channel.isActive else { return }
-        let now = NIODeadline.now()
+        let now = context.eventLoop.now
         if condemned {
             logger.debug("closing a connection after a bad length prefix", metadata: ["peer_uid": "\(peerUID)"])
             context.close(promise: nil)
@@ -188,6 +188,6 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        arm(context: context, at: nextCheck())
+        arm(context: context, at: nextCheck(now: now))
     }
 }

@@ -56,6 +56,10 @@ final class ReloadService: Service {
             ("worker_threads", loaded.workerThreads != active.workerThreads),
             ("worker_queue_limit", loaded.workerQueueLimit != active.workerQueueLimit),
             ("max_frame_bytes", loaded.maxFrameBytes != active.maxFrameBytes),
+            ("max_connections", loaded.maxConnections != active.maxConnections),
+            ("max_connections_per_uid", loaded.maxConnectionsPerUID != active.maxConnectionsPerUID),
+            ("idle_timeout", loaded.idleTimeout != active.idleTimeout),
+            ("max_requests_in_flight", loaded.maxRequestsInFlight != active.maxRequestsInFlight),
         ]
         let kept = fixed.filter(\.1).map(\.0)
         if !kept.isEmpty {
@@ -68,6 +72,10 @@ final class ReloadService: Service {
         next.workerThreads = active.workerThreads
         next.workerQueueLimit = active.workerQueueLimit
         next.maxFrameBytes = active.maxFrameBytes
+        next.maxConnections = active.maxConnections
+        next.maxConnectionsPerUID = active.maxConnectionsPerUID
+        next.idleTimeout = active.idleTimeout
+        next.maxRequestsInFlight = active.maxRequestsInFlight
         apply(next)
         logger.notice("configuration reloaded", metadata: ["file": "\(configPath)"])
         return next

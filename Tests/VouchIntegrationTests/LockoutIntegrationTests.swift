@@ -114,3 +114,37 @@ func refusal(_ body: () async throws(VouchClientError) -> Void) async -> Status?
         await b.close()
     }
 }
+
+@Suite struct SecurityReloadTests {
+    @Test func sighupAppliesNewLockoutAndRateLimitSettings() async throws {
+        let daemon = try await TestDaemon(config: ["login_failures_per_minute = 0", "lockout_deny = 0"])
+        let client = try await daemon.client()
+        _ = try await client.createUser(username: "erin", password: .text("correct horse 1"))
+        for _ in 0..<4 { _ = try? await client.login(username: "erin", password: .text("wrong horse")) }
+        #expect(try await client.accountStatus(username: "erin") == .active)
+
+        try daemon.writeConfig(["login_failures_per_minute = 2", "lockout_deny = 5", "max_connections = 7"])
+        let pid = try #require(daemon.process?.processIdentifier)
+        kill(pid, SIGHUP)
+        let deadline = Date().addingTimeInterval(10)
+        while !daemon.log_().contains("configuration reloaded"), Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(daemon.log_().contains("max_connections"), "a key needing a restart is reported")
+        // The 5th failure within the window locks; the next attempt is already rate limited.
+        #expect(
+            await refusal { () async throws(VouchClientError) in
+                _ = try await client.login(username: "erin", password: .text("wrong horse"))
+            } == .invalidCredentials)
+        #expect(try await client.accountStatus(username: "erin") == .locked)
+        #expect(
+            await refusal { () async throws(VouchClientError) in
+                _ = try await client.login(username: "erin", password: .text("wrong horse"))
+            } == .locked)
+        #expect(
+            await refusal { () async throws(VouchClientError) in
+                _ = try await client.login(username: "erin", password: .text("wrong horse"))
+            } == .rateLimited)
+        await client.close()
+    }
+}
