@@ -74,7 +74,10 @@ let package = Package(
         .testTarget(name: "VouchCoreTests", dependencies: ["VouchCore"]),
         .testTarget(
             name: "VouchServerTests",
-            dependencies: ["VouchServer", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "VouchServer", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "VouchIntegrationTests",

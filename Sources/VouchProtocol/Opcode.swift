@@ -13,6 +13,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
   case listUsers = 0x15
   case updateUser = 0x16
   case deleteUser = 0x17
+  case accountStatus = 0x18
+  case unlockUser = 0x19
 
   case verifyToken = 0x20
   case revokeToken = 0x21
@@ -48,6 +50,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     case .listUsers: return "list_users"
     case .updateUser: return "update_user"
     case .deleteUser: return "delete_user"
+    case .accountStatus: return "account_status"
+    case .unlockUser: return "unlock_user"
     case .verifyToken: return "verify_token"
     case .revokeToken: return "revoke_token"
     case .revokeTokens: return "revoke_tokens"
@@ -73,7 +77,7 @@ public enum Opcode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
   public var isOpenToAnyPeer: Bool {
     switch self {
     case .hello, .ping, .login, .changePassword, .verifyToken, .revokeToken,
-      .forgotPassword, .resetPassword, .verifyEmail:
+      .forgotPassword, .resetPassword, .verifyEmail, .accountStatus:
       return true
     default:
       return false

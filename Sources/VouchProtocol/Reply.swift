@@ -36,6 +36,21 @@ public struct EventRecord: Hashable, Sendable {
   }
 }
 
+/// `account_status`'s answer: whether the account may log in now.
+public enum WireAccountState: UInt8, Sendable, CustomStringConvertible {
+  case active = 0
+  case inactive = 1
+  case locked = 2
+
+  public var description: String {
+    switch self {
+    case .active: return "active"
+    case .inactive: return "inactive"
+    case .locked: return "locked"
+    }
+  }
+}
+
 /// The body of a successful response.  Which case answers which opcode is
 /// fixed (see `Reply.decodeBody`); a failed response carries only a message.
 public enum Reply: Sendable {
@@ -53,6 +68,7 @@ public enum Reply: Sendable {
   case events([EventRecord])
   /// Backups, export and import (opcodes 0x50-0x56, DataMessages.swift).
   case data(DataReply)
+  case accountState(WireAccountState)
 
   public func encodeBody(into w: inout WireWriter) {
     switch self {
@@ -94,6 +110,8 @@ public enum Reply: Sendable {
       w.i64(expiresAt)
     case .count(let n):
       w.u32(n)
+    case .accountState(let state):
+      w.u8(state.rawValue)
     case .issuedToken(let t):
       w.secret(t.token)
       w.i64(t.expiresAt)
@@ -143,8 +161,14 @@ public enum Reply: Sendable {
           serverVersion: try r.string("server_version"), uptimeMillis: try r.i64("uptime"),
           users: try r.i64("users"), tokens: try r.i64("tokens"),
           requestsServed: try r.i64("requests"), connections: try r.i64("connections")))
-    case .createUser, .getUser, .verifyEmail:
+    case .createUser, .getUser, .verifyEmail, .unlockUser:
       reply = .user(try UserRecord.decode(from: &r))
+    case .accountStatus:
+      let raw = try r.u8("state")
+      guard let state = WireAccountState(rawValue: raw) else {
+        throw WireDecodeError("unknown account state \(raw)")
+      }
+      reply = .accountState(state)
     case .login:
       let user = try UserRecord.decode(from: &r)
       let token: IssuedToken? =

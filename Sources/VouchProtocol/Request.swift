@@ -18,6 +18,10 @@ public enum Request: Sendable {
   case updateUser(
     user: UserSelector, email: String??, flagMask: AccountFlags, flagValues: AccountFlags)
   case deleteUser(UserSelector)
+  /// Whether an account may log in now (PAM's account phase): any peer.
+  case accountStatus(username: String)
+  /// Clears a user's failed logins and lock (admin).
+  case unlockUser(UserSelector)
 
   case verifyToken(SecretBytes)
   case revokeToken(SecretBytes)
@@ -49,6 +53,8 @@ public enum Request: Sendable {
     case .listUsers: return .listUsers
     case .updateUser: return .updateUser
     case .deleteUser: return .deleteUser
+    case .accountStatus: return .accountStatus
+    case .unlockUser: return .unlockUser
     case .verifyToken: return .verifyToken
     case .revokeToken: return .revokeToken
     case .revokeTokens: return .revokeTokens
@@ -101,8 +107,10 @@ public enum Request: Sendable {
       user.encode(into: &w)
       w.secret(password)
     case .getUser(let user), .deleteUser(let user), .revokeTokens(let user),
-      .listTokens(let user), .requestVerify(let user):
+      .listTokens(let user), .requestVerify(let user), .unlockUser(let user):
       user.encode(into: &w)
+    case .accountStatus(let username):
+      w.string(username)
     case .listUsers(let limit, let page, let order, let descending):
       w.u32(limit)
       w.u32(page)
@@ -194,6 +202,10 @@ public enum Request: Sendable {
         user: user, email: email, flagMask: try flags(&r), flagValues: try flags(&r))
     case .deleteUser:
       request = .deleteUser(try UserSelector.decode(from: &r))
+    case .accountStatus:
+      request = .accountStatus(username: try r.string("username"))
+    case .unlockUser:
+      request = .unlockUser(try UserSelector.decode(from: &r))
     case .verifyToken:
       request = .verifyToken(try r.secret("token"))
     case .revokeToken:

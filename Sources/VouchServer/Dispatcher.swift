@@ -43,12 +43,15 @@ public final class Dispatcher: Sendable {
     let logger: Logger
     /// Backups, export and import; nil answers their opcodes "unknown opcode".
     let data: DataService?
+    let rateLimiter: LoginRateLimiter
 
     public init(
         flows: AccountFlows, pool: WorkerPool, metrics: ServerMetrics, authorizer: Authorizer, maxFrameBytes: Int,
-        logger: Logger, data: DataService? = nil
+        logger: Logger, data: DataService? = nil,
+        rateLimiter: LoginRateLimiter = LoginRateLimiter(failuresPerMinute: 0)
     ) {
         self.data = data
+        self.rateLimiter = rateLimiter
         self.flows = flows
         self.pool = pool
         self.metrics = metrics
@@ -123,16 +126,29 @@ public final class Dispatcher: Sendable {
                             caller: peer.caller())))
             }
         case .login(let username, let password, let wantToken, let context):
+            if let refusal = rateLimitRefusal(id, op, peer) { return refusal }
             return offload(id, op, sink) { () throws(AccountError) in
-                let result = try flows.login(
-                    username: username, password: password, wantToken: wantToken, caller: peer.caller(context))
+                let result: (user: User, session: (token: SecretBytes, expiresAt: Int64)?)
+                do throws(AccountError) {
+                    result = try flows.login(
+                        username: username, password: password, wantToken: wantToken, caller: peer.caller(context))
+                } catch {
+                    self.chargeFailure(error, peer: peer)
+                    throw error
+                }
                 return .login(
                     user: WireMapping.record(result.user),
                     token: result.session.map { IssuedToken(token: $0.token, expiresAt: $0.expiresAt) })
             }
         case .changePassword(let username, let old, let new):
+            if let refusal = rateLimitRefusal(id, op, peer) { return refusal }
             return offload(id, op, sink) { () throws(AccountError) in
-                _ = try flows.changePassword(username: username, old: old, new: new, caller: peer.caller())
+                do throws(AccountError) {
+                    _ = try flows.changePassword(username: username, old: old, new: new, caller: peer.caller())
+                } catch {
+                    self.chargeFailure(error, peer: peer)
+                    throw error
+                }
                 return .empty
             }
         case .setPassword(let selector, let password):
@@ -199,6 +215,10 @@ public final class Dispatcher: Sendable {
 
         case .data(let request):
             return handleData(id, op, request, peer: peer, sink: sink)
+        case .accountStatus(let username):
+            return .reply(accountStatus(id, op, username: username))
+        case .unlockUser(let selector):
+            return unlockUser(id, op, selector, peer: peer, sink: sink)
         }
     }
 

@@ -46,11 +46,17 @@ final class ReloadService: Service {
             logger.error("reload failed; keeping the running configuration", metadata: ["error": "\(error)"])
             return active
         }
-        // Applied at once: the log level, the password policy and the hashing cost.
+        // Applied at once: the log level, the password policy, the hashing cost,
+        // the lockout policy and the login rate limit.
         var next = active
         next.logLevel = loaded.logLevel
         next.passwordMinLength = loaded.passwordMinLength
         next.argon2 = loaded.argon2
+        next.lockoutDeny = loaded.lockoutDeny
+        next.lockoutFailInterval = loaded.lockoutFailInterval
+        next.lockoutUnlockTime = loaded.lockoutUnlockTime
+        next.lockoutExemptSuperuser = loaded.lockoutExemptSuperuser
+        next.loginFailuresPerMinute = loaded.loginFailuresPerMinute
         // Everything else needs a restart: kept, and said so.
         let kept = Self.differingKeys(next, loaded)
         if !kept.isEmpty {

@@ -14,6 +14,11 @@ public struct ListenerOptions: Sendable {
     public var backlog: Int32 = 256
     public var maxRequestsInFlight: Int = 64
     public var maxFrameBytes: Int
+    /// Open connections at most, in total and per peer uid (0: no cap).
+    public var maxConnections: Int = 1024
+    public var maxConnectionsPerUID: Int = 64
+    /// Seconds without a request before an idle connection is closed (0: never).
+    public var idleTimeoutSeconds: Int64 = 300
 
     public init(socketPath: String, socketMode: UInt32, socketGroup: String?, inheritedFD: Int32?, maxFrameBytes: Int) {
         self.socketPath = socketPath
@@ -80,6 +85,10 @@ public final class SocketServer: Service {
         let logger = self.logger
         let limits = ConnectionLimits(
             maxFrameBytes: options.maxFrameBytes, maxRequestsInFlight: options.maxRequestsInFlight)
+        let limiter = ConnectionLimiter(maxTotal: options.maxConnections, maxPerUID: options.maxConnectionsPerUID)
+        let idleTimeout: TimeAmount? =
+            options.idleTimeoutSeconds > 0 ? .seconds(options.idleTimeoutSeconds) : nil
+        let frameTimeout = ConnectionDeadlineHandler.frameTimeout(idleTimeout: idleTimeout)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: options.backlog)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 256 * 1024))
@@ -92,8 +101,23 @@ public final class SocketServer: Service {
                         logger.warning("could not read peer credentials; closing connection")
                         throw ServerStartupError(description: "no peer credentials")
                     }
+                    if let reason = limiter.admit(uid: credentials.uid) {
+                        logger.notice(
+                            "connection refused: \(reason)",
+                            metadata: [
+                                "event": "connection_limit", "peer_uid": "\(credentials.uid)",
+                                "peer_pid": "\(credentials.pid)",
+                            ])
+                        try channel.pipeline.syncOperations.addHandler(RefuseConnectionHandler(reason: reason))
+                        return
+                    }
+                    channel.closeFuture.whenComplete { _ in limiter.release(uid: credentials.uid) }
                     let peer = PeerContext(credentials: credentials, isAdmin: authorizer.isAdmin(credentials))
                     registry.add(channel)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ConnectionDeadlineHandler(
+                            idleTimeout: idleTimeout, frameTimeout: frameTimeout, maxFrameBytes: limits.maxFrameBytes,
+                            peerUID: credentials.uid, logger: logger))
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(RequestFrameDecoder(maxFrameBytes: limits.maxFrameBytes)))
                     try channel.pipeline.syncOperations.addHandler(

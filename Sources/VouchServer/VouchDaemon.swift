@@ -50,7 +50,8 @@ public enum VouchDaemon {
         }
         let accounts = AccountService(
             store: store, hasher: PasswordHasher(parameters: config.argon2),
-            policy: PasswordPolicy(minLength: config.passwordMinLength), clock: clock, logger: logger)
+            policy: PasswordPolicy(minLength: config.passwordMinLength), clock: clock, logger: logger,
+            lockout: LockoutPolicy(config: config))
         let tokens = TokenService(
             store: store,
             settings: TokenSettings(
@@ -80,14 +81,18 @@ public enum VouchDaemon {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let metrics = ServerMetrics()
         let authorizer = Authorizer(adminGroup: config.adminGroup)
+        let rateLimiter = LoginRateLimiter(failuresPerMinute: config.loginFailuresPerMinute)
         let dispatcher = Dispatcher(
             flows: flows, pool: pool, metrics: metrics, authorizer: authorizer,
             maxFrameBytes: config.maxFrameBytes, logger: logger,
-            data: DataService(accounts: accounts, store: store))
+            data: DataService(accounts: accounts, store: store), rateLimiter: rateLimiter)
         var listener = ListenerOptions(
             socketPath: config.socketPath, socketMode: config.socketMode, socketGroup: config.socketGroup,
             inheritedFD: inheritedFD, maxFrameBytes: config.maxFrameBytes)
         listener.maxRequestsInFlight = config.maxRequestsInFlight
+        listener.maxConnections = config.maxConnections
+        listener.maxConnectionsPerUID = config.maxConnectionsPerUID
+        listener.idleTimeoutSeconds = config.idleTimeout
 
         let server = SocketServer(
             options: listener, dispatcher: dispatcher, authorizer: authorizer, group: group, logger: logger,
@@ -110,6 +115,8 @@ public enum VouchDaemon {
             LoggingSetup.level = next.loggerLevel
             accounts.reconfigure(
                 hasher: PasswordHasher(parameters: next.argon2), policy: PasswordPolicy(minLength: next.passwordMinLength))
+            accounts.setLockoutPolicy(LockoutPolicy(config: next))
+            rateLimiter.setFailuresPerMinute(next.loginFailuresPerMinute)
         }
         let serviceGroup = ServiceGroup(
             configuration: .init(

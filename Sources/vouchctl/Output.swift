@@ -38,13 +38,20 @@ enum Output {
             ("verified", yesNo(user.flags.contains(.verified))), ("created", time(user.createdAt)),
             ("updated", time(user.updatedAt)), ("last login", time(user.lastLogin)),
             ("failed logins", "\(user.failedLogins)"),
-            ("locked", user.lockedUntil.map { "yes, \(time($0))" } ?? "no"),
+            ("locked", lockState(user.lockedUntil)),
         ]
         let width = rows.map(\.0.count).max() ?? 0
         for (k, v) in rows { print(k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v) }
     }
 
     static func yesNo(_ b: Bool) -> String { b ? "yes" : "no" }
+
+    /// "yes, until ..." while locked; a lock that ran out is not a lock.
+    static func lockState(_ lockedUntil: Int64?) -> String {
+        guard let until = lockedUntil else { return "no" }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        return until > now ? "yes, \(until == Int64.max ? "until unlocked" : "until " + time(until))" : "no (ran out \(time(until)))"
+    }
 
     static func table(_ header: [String], _ rows: [[String]]) {
         var widths = header.map(\.count)

@@ -10,7 +10,7 @@ struct UserCommand: AsyncParsableCommand {
         subcommands: [
             CreateUser.self, ListUsers.self, ShowUser.self, ChangePassword.self, ChangePermissions.self,
             UpdateUser.self, DeleteUser.self, RevokeSessions.self, RequestVerify.self, VerifyEmail.self,
-            ExportUsers.self, ImportUsers.self,
+            ExportUsers.self, ImportUsers.self, UnlockUser.self,
         ]
     )
 }

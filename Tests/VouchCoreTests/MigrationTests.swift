@@ -22,6 +22,7 @@ import Testing
             names == [
                 "id", "uuid", "username", "username_key", "email", "email_key", "password_hash",
                 "flags", "created_at", "updated_at", "last_login", "failed_logins", "locked_until",
+                "failures_since",
             ])
         #expect(try db.scalarText("PRAGMA journal_mode") == "wal")
         #expect(try db.scalarInt("PRAGMA foreign_keys") == 1)

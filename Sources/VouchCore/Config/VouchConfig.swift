@@ -68,8 +68,9 @@ public struct VouchConfig: Hashable, Sendable {
     public var maxConnectionsPerUID: Int = 64
     /// Seconds a connection may stay idle before it is closed (`idle_timeout`, 5m).
     public var idleTimeout: Int64 = 300
-    /// Requests being handled at once across all connections
-    /// (`max_requests_in_flight`, 64); more are answered "busy".
+    /// Requests one connection may have in flight (`max_requests_in_flight`,
+    /// 64); more are answered "limit exceeded".  Frames must also arrive whole
+    /// within `idleTimeout`, at most 10 s, of their first byte.
     public var maxRequestsInFlight: Int = 64
 
     // MARK: Lockout and rate limits

@@ -33,11 +33,13 @@ public struct User: Hashable, Sendable, CustomStringConvertible {
     /// When set and in the future, the account is locked until then;
     /// `Int64.max` means until an admin unlocks it.
     public var lockedUntil: Int64?
+    /// When the current window of failed logins began (see ``LockoutPolicy``).
+    public var failuresSince: Int64?
 
     public init(
         id: Int64, uuid: UUID, username: String, email: String?, passwordHash: String,
         flags: UserFlags, createdAt: Int64, updatedAt: Int64, lastLogin: Int64? = nil,
-        failedLogins: UInt32 = 0, lockedUntil: Int64? = nil
+        failedLogins: UInt32 = 0, lockedUntil: Int64? = nil, failuresSince: Int64? = nil
     ) {
         self.id = id
         self.uuid = uuid
@@ -50,6 +52,7 @@ public struct User: Hashable, Sendable, CustomStringConvertible {
         self.lastLogin = lastLogin
         self.failedLogins = failedLogins
         self.lockedUntil = lockedUntil
+        self.failuresSince = failuresSince
     }
 
     public var isActive: Bool { flags.contains(.active) }

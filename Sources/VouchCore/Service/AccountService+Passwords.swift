@@ -20,19 +20,26 @@ extension AccountService {
         let now = clock.nowMillis()
         let updated = try writeLock.withLock { _ throws(AccountError) -> User in
             var current = try stillValid(user.user)
+            let hadFailures = LockoutPolicy.hasState(current)
+            current.lastLogin = now
+            if let rehash {
+                current.passwordHash = rehash
+                current.updatedAt = now
+            }
             do throws(AccountError) {
-                try store.updateLogin(id: current.id, lastLogin: now, passwordHash: rehash)
+                if hadFailures {
+                    // A successful login clears the failure count (one write).
+                    current = LockoutPolicy.cleared(current)
+                    try store.update(current)
+                } else {
+                    try store.updateLogin(id: current.id, lastLogin: now, passwordHash: rehash)
+                }
             } catch where error.code == .storageUnavailable {
                 // The password was right: a database that cannot be written
                 // (locked, full, read-only) must not lock everyone out.  The
                 // login is not recorded and the old hash is kept.
                 logger.warning("login not recorded: the database is unavailable", metadata: ["id": "\(current.id)"])
-                return current
-            }
-            current.lastLogin = now
-            if let rehash {
-                current.passwordHash = rehash
-                current.updatedAt = now
+                return try stillValid(user.user)
             }
             cache.upsert(current)
             return current
@@ -76,9 +83,17 @@ extension AccountService {
             logger.debug("login failed: unknown user or over-long input")
             throw AccountError.invalidCredentials()
         }
+        guard beginAttempt(user) else {
+            // The same work as a verification, so timing does not tell locked from wrong or unknown.
+            hasher.dummyVerify(password)
+            logger.debug("login refused: locked", metadata: ["id": "\(user.id)"])
+            throw AccountError(.locked)
+        }
+        defer { endAttempt(user) }
         switch hasher.verify(password, against: user.passwordHash) {
         case .mismatch:
             logger.debug("login failed: wrong password", metadata: ["id": "\(user.id)"])
+            recordFailure(of: user)
             throw AccountError.invalidCredentials()
         case .match(let needsRehash):
             guard user.isActive else {

@@ -22,6 +22,11 @@ public final class AccountService: Sendable {
     let cache = UserCache()
     /// Serialises read-modify-write of a user: store write, then cache update.
     let writeLock = Mutex(())
+    /// When failed logins lock an account; replaced on reload (see `AccountService+Lockout`).
+    let lockoutPolicy: Mutex<LockoutPolicy>
+    /// Password checks in progress per user id, counted towards a lockout so
+    /// concurrent guesses cannot outrun it.
+    let attemptsInProgress = Mutex<[Int64: Int]>([:])
 
     /// Largest login inputs accepted before answering "invalid credentials"
     /// without looking anything up.
@@ -29,8 +34,9 @@ public final class AccountService: Sendable {
 
     public init(
         store: any UserStore, hasher: PasswordHasher, policy: PasswordPolicy,
-        clock: any VouchClock = SystemClock(), logger: Logger
+        clock: any VouchClock = SystemClock(), logger: Logger, lockout: LockoutPolicy = LockoutPolicy()
     ) {
+        self.lockoutPolicy = Mutex(lockout)
         self.store = store
         self.settings = Mutex((hasher, policy))
         self.clock = clock

@@ -15,6 +15,7 @@ public enum Migrations {
     public static let all: [Migration] = [
         Migration(version: 1, name: "create users", sql: createUsers),
         Migration(version: 2, name: "create tokens and events", sql: createTokensAndEvents),
+        Migration(version: 3, name: "lockout window", sql: addFailuresSince),
     ]
 
     /// The schema version this binary writes.
@@ -118,5 +119,10 @@ public enum Migrations {
         ) STRICT;
         CREATE INDEX events_by_time ON events(time);
         CREATE INDEX events_by_user ON events(user_id, time);
+        """
+
+    /// When the current window of failed logins began (lockout, like pam_faillock's fail_interval).
+    static let addFailuresSince = """
+        ALTER TABLE users ADD COLUMN failures_since INTEGER;
         """
 }

@@ -63,7 +63,7 @@ public final class SQLiteUserStore: UserStore {
 
     private static let columns = """
         id, uuid, username, email, password_hash, flags, created_at, updated_at, last_login, \
-        failed_logins, locked_until
+        failed_logins, locked_until, failures_since
         """
 
     public func loadAllUsers() throws(AccountError) -> [User] {
@@ -107,7 +107,7 @@ public final class SQLiteUserStore: UserStore {
                     """
                     UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?,
                         password_hash = ?, flags = ?, updated_at = ?, last_login = ?,
-                        failed_logins = ?, locked_until = ?
+                        failed_logins = ?, locked_until = ?, failures_since = ?
                     WHERE id = ?
                     """)
                 try stmt.bind(
@@ -115,7 +115,7 @@ public final class SQLiteUserStore: UserStore {
                     .text(user.email), .text(user.email.map(IdentityRules.canonicalKey)),
                     .text(user.passwordHash), .int(Int64(user.flags.rawValue)),
                     .int(user.updatedAt), .int(user.lastLogin), .int(Int64(user.failedLogins)),
-                    .int(user.lockedUntil), .int(user.id))
+                    .int(user.lockedUntil), .int(user.failuresSince), .int(user.id))
                 try stmt.step()
                 return db.changes
             }
@@ -294,6 +294,7 @@ public final class SQLiteUserStore: UserStore {
             passwordHash: hash,
             flags: UserFlags(rawValue: UInt8(truncatingIfNeeded: stmt.int64(5))),
             createdAt: stmt.int64(6), updatedAt: stmt.int64(7), lastLogin: stmt.optionalInt64(8),
-            failedLogins: UInt32(clamping: stmt.int64(9)), lockedUntil: stmt.optionalInt64(10))
+            failedLogins: UInt32(clamping: stmt.int64(9)), lockedUntil: stmt.optionalInt64(10),
+            failuresSince: stmt.optionalInt64(11))
     }
 }

@@ -66,6 +66,7 @@ enum CodecSamples {
             passwordHash: "$y$j9T$salt$hash", flags: [.active, .verified], createdAt: 1, updatedAt: 2, lastLogin: 3,
             failedLogins: 4, lockedUntil: 5)
         all += [
+            .accountStatus(username: "bob"), .accountStatus(username: ""), .unlockUser(.any("bob")),
             .data(.backupBegin), .data(.backupRead(backupID: 7, offset: 65536, maxBytes: 65536)),
             .data(.backupEnd(backupID: 7)), .data(.exportUsers(afterID: 10, limit: 100)),
             .data(.importBegin(onConflict: 2, dryRun: true)),
@@ -82,6 +83,8 @@ enum CodecSamples {
             passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", flags: .active, createdAt: 1, updatedAt: 2,
             lastLogin: nil, failedLogins: 0, lockedUntil: nil)
         return [
+            (.accountStatus, .accountState(.active)), (.accountStatus, .accountState(.inactive)),
+            (.accountStatus, .accountState(.locked)), (.unlockUser, .user(fullUser)),
             (.backupBegin, .data(.backupStarted(backupID: 1, size: 4096, users: 2))),
             (.backupRead, .data(.chunk([0, 1, 2, 255]))), (.backupEnd, .data(.done)),
             (.exportUsers, .data(.exported([exported]))), (.importBegin, .data(.importStarted(importID: 4))),
@@ -184,7 +187,8 @@ func same(_ a: Request, _ b: Request) -> Bool {
     case (.issueToken(let s1, let l1, let t1), .issueToken(let s2, let l2, let t2)):
         return s1 == s2 && l1 == l2 && t1 == t2
     case (.forgotPassword(let x), .forgotPassword(let y)): return x == y
-    case (.data, .data): return requestBytes(a) == requestBytes(b)
+    case (.data, .data), (.accountStatus, .accountStatus), (.unlockUser, .unlockUser):
+        return requestBytes(a) == requestBytes(b)
     case (.resetPassword(let t1, let p1), .resetPassword(let t2, let p2)):
         return t1.bytes == t2.bytes && p1.bytes == p2.bytes
     case (.listEvents(let u1, let s1, let l1), .listEvents(let u2, let s2, let l2)):
@@ -215,7 +219,7 @@ func same(_ a: Reply, _ b: Reply) -> Bool {
     case (.issuedToken(let x), .issuedToken(let y)): return token(x, y)
     case (.tokens(let x), .tokens(let y)): return x == y
     case (.events(let x), .events(let y)): return x == y
-    case (.data, .data): return replyBytes(a) == replyBytes(b)
+    case (.data, .data), (.accountState, .accountState): return replyBytes(a) == replyBytes(b)
     default: return false
     }
 }

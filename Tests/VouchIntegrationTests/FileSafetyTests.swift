@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+import VouchClient
+
+/// The database and socket get restrictive modes whatever the umask, and
+/// vouchd refuses a group- or world-writable database or configuration.
+@Suite struct FileSafetyTests {
+    /// Runs vouchd under umask 000 until it answers a ping.
+    static func startUnderZeroUmask(_ daemon: TestDaemon) async throws -> Subprocess {
+        let p = Subprocess()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = [
+            "-c", "umask 000; exec \"$0\" \"$@\"", Products.vouchd, "--config", daemon.configPath, "--log-to", "stderr",
+        ]
+        p.standardOutput = FileHandle.nullDevice
+        _ = FileManager.default.createFile(atPath: daemon.logPath, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: daemon.logPath))
+        try p.run()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let client = try? await VouchClient.connect(socketPath: daemon.socketPath, timeout: .seconds(2)) {
+                let ok = (try? await client.ping()) != nil
+                await client.close()
+                if ok { return p }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        p.terminate()
+        throw TestError("vouchd did not start: \(daemon.log_())")
+    }
+
+    static func mode(_ path: String) -> mode_t? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return st.st_mode & 0o7777
+    }
+
+    @Test func databaseIs0600AndSocketGetsExactlySocketModeUnderUmask000() async throws {
+        let daemon = try await TestDaemon(start: false)
+        let config = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "socket_mode = 0666", with: "socket_mode = 0640")
+            .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        chmod(daemon.configPath, 0o644)
+        let p = try await Self.startUnderZeroUmask(daemon)
+        defer {
+            p.terminate()
+            p.waitUntilExit()
+        }
+        #expect(Self.mode(daemon.databasePath) == 0o600)
+        for suffix in ["-wal", "-shm"] {
+            if let m = Self.mode(daemon.databasePath + suffix) {
+                #expect(m & 0o077 == 0, "\(suffix): \(String(m, radix: 8))")
+            }
+        }
+        #expect(Self.mode(daemon.socketPath) == 0o640)
+    }
+
+    /// Runs vouchd (bounded by timeout(1)) and returns its exit status and stderr.
+    static func runBounded(_ daemon: TestDaemon) throws -> ProcessResult {
+        try runProcess(
+            "/usr/bin/timeout", ["10", Products.vouchd, "--config", daemon.configPath, "--log-to", "stderr"])
+    }
+
+    @Test(arguments: [0o664, 0o646, 0o666] as [mode_t])
+    func groupOrWorldWritableDatabaseIsRefused(mode: mode_t) async throws {
+        let daemon = try await TestDaemon()
+        daemon.stop()
+        chmod(daemon.databasePath, mode)
+        let result = try Self.runBounded(daemon)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("group- or world-writable"), "\(result.stderr)")
+        #expect(result.stderr.contains(daemon.databasePath))
+    }
+
+    @Test(arguments: [0o664, 0o646] as [mode_t])
+    func groupOrWorldWritableConfigIsRefused(mode: mode_t) async throws {
+        let daemon = try await TestDaemon(start: false)
+        chmod(daemon.configPath, mode)
+        let result = try Self.runBounded(daemon)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("config file is group- or world-writable"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: daemon.databasePath))
+    }
+}
