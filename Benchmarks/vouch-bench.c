@@ -686,12 +686,11 @@ static int run_startup(char **argv) {
     if (pid < 0) die("fork: %s", strerror(errno));
     if (pid == 0) {
         setenv("NOTIFY_SOCKET", opt.notify_socket, 1);
-        if (opt.logfile) {
-            int lf = open(opt.logfile, O_WRONLY | O_CREAT | O_APPEND, 0644);
-            if (lf >= 0) {
-                dup2(lf, 1);
-                dup2(lf, 2);
-            }
+        /* never the bench's own stdout: a pipe reading it would wait for the daemon */
+        int lf = open(opt.logfile ? opt.logfile : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (lf >= 0) {
+            dup2(lf, 1);
+            dup2(lf, 2);
         }
         setsid();
         execvp(argv[0], argv);
