@@ -13,8 +13,16 @@ public final class UserCache: Sendable {
 
         init(_ user: User) {
             self.user = user
-            self.nameKey = IdentityRules.canonicalKey(user.username)
-            self.emailKey = user.email.map(IdentityRules.canonicalKey)
+            self.nameKey = Self.key(user.username)
+            self.emailKey = user.email.map(Self.key)
+        }
+
+        /// The canonical key, sharing the original's storage when it is
+        /// already canonical (the common case: a lowercase email), so the
+        /// cache keeps one heap string instead of two equal ones.
+        static func key(_ s: String) -> String {
+            let key = IdentityRules.canonicalKey(s)
+            return key == s ? s : key
         }
     }
 
