@@ -123,6 +123,18 @@ READY_U_MS=$(echo "$L_USERS" | field ready_ms)
 BASE_MB=$(awk -v b="$BASE" 'BEGIN { printf "%.1f", b / 1048576 }')
 echo "RESULT scenario=s6_memory users=$USERS tokens=$TOKENS base_rss_bytes=$BASE rss_users_bytes=$RSS_U rss_users_tokens_bytes=$RSS_UT bytes_per_user=$PER_USER bytes_per_token=$PER_TOKEN ready_ms_users=$READY_U_MS ready_ms_users_tokens=$READY_MS"
 
+if [ "${MEMORY_ONLY:-0}" = 1 ]; then  # make bench-memory: scenario 6 alone
+    stop_vouchd
+    echo
+    echo "| memory and start-up ($USERS users, $TOKENS tokens) | measured | target | met |"
+    echo "|---|---|---|---|"
+    echo "| base RSS, empty daemon | $BASE_MB MiB | ≤ 30 MiB | $(yn ge 31457280 "$BASE") |"
+    echo "| RSS per cached user | $PER_USER B | ≤ 400 B | $(yn ge 400 "$PER_USER") |"
+    echo "| RSS per cached token | $PER_TOKEN B | ≤ 200 B | $(yn ge 200 "$PER_TOKEN") |"
+    echo "| start to READY=1, users only / users + tokens | $READY_U_MS ms / $READY_MS ms | < 3000 ms at 1,000,000 | $(yn ge 3000 "$READY_MS") |"
+    exit 0
+fi
+
 # ---- redis ---------------------------------------------------------------------
 redis-server --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 --save '' --appendonly no \
     --daemonize yes --pidfile "$T/redis.pid" --logfile "$T/redis.log" --dir "$T" || exit 1
