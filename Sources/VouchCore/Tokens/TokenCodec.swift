@@ -45,6 +45,20 @@ public struct TokenDigest: Hashable, Sendable {
         }
     }
 
+    /// From 32 bytes in place (a database column), without copying them into an array.
+    public init?(raw: UnsafeRawBufferPointer) {
+        guard raw.count == 32 else { return nil }
+        func word(_ i: Int) -> UInt64 {
+            var w: UInt64 = 0
+            for j in 0..<8 { w = w << 8 | UInt64(raw[i * 8 + j]) }
+            return w
+        }
+        a = word(0)
+        b = word(1)
+        c = word(2)
+        d = word(3)
+    }
+
     public init?(bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }
         func word(_ i: Int) -> UInt64 { (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[i * 8 + $1]) } }
