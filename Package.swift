@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "vouchd", targets: ["vouchd"]),
         .executable(name: "vouchctl", targets: ["vouchctl"]),
+        .executable(name: "vouch-seed", targets: ["vouch-seed"]),
         .library(name: "VouchClient", targets: ["VouchClient"]),
         .library(name: "VouchProtocol", targets: ["VouchProtocol"]),
     ],
@@ -68,6 +69,11 @@ let package = Package(
                 "VouchClient", "VouchProtocol", "CVouchSys", "CSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // Benchmark data: N users with one precomputed hash, M deterministic session tokens (make bench).
+        .executableTarget(
+            name: "vouch-seed",
+            dependencies: ["VouchCore", "VouchSecrets", "COpenSSL", .product(name: "Logging", package: "swift-log")]
         ),
 
         .testTarget(name: "VouchProtocolTests", dependencies: ["VouchProtocol"]),

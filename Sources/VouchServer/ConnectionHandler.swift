@@ -27,6 +27,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var readPending = false
     private var closing = false
     private var sink: DeferredResponseSink?
+    private var pending: ByteBuffer?
 
     init(dispatcher: Dispatcher, peer: PeerContext, limits: ConnectionLimits, registry: ConnectionRegistry, logger: Logger) {
         self.dispatcher = dispatcher
@@ -46,6 +47,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         inFlight.removeAll()
         self.context = nil
         self.sink = nil
+        self.pending = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -101,15 +103,28 @@ final class ConnectionHandler: ChannelDuplexHandler {
         flushIfNeeded(context: context)
     }
 
+    /// Answers are gathered into one buffer until the flush: a read burst of
+    /// pipelined requests becomes one buffer and one write in the pipeline.
     private func write(_ frame: [UInt8], context: ChannelHandlerContext) {
         dispatcher.metrics.requestsServed.add(1, ordering: .relaxed)
-        context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: frame)), promise: nil)
+        if pending == nil {
+            pending = context.channel.allocator.buffer(capacity: max(frame.count, 256))
+        }
+        pending!.writeBytes(frame)
         needsFlush = true
+    }
+
+    private func emitPending(context: ChannelHandlerContext) {
+        if let buffer = pending {
+            pending = nil
+            context.write(wrapOutboundOut(buffer), promise: nil)
+        }
     }
 
     private func flushIfNeeded(context: ChannelHandlerContext) {
         if needsFlush {
             needsFlush = false
+            emitPending(context: context)
             context.flush()
         }
     }
@@ -118,6 +133,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         guard !closing else { return }
         closing = true
         write(frame, context: context)
+        emitPending(context: context)
         needsFlush = false
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in

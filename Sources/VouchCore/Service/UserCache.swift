@@ -13,8 +13,18 @@ public final class UserCache: Sendable {
 
         init(_ user: User) {
             self.user = user
-            self.nameKey = IdentityRules.canonicalKey(user.username)
-            self.emailKey = user.email.map(IdentityRules.canonicalKey)
+            self.nameKey = Self.key(user.username)
+            self.emailKey = user.email.map(Self.key)
+        }
+
+        /// The canonical key, sharing the original's storage when it is
+        /// already canonical (the common case: a lowercase email), so the
+        /// cache keeps one heap string instead of two equal ones.
+        static func key(_ s: String) -> String {
+            // ASCII without capitals is its own lowercase: no copy, no compare.
+            if s.utf8.allSatisfy({ $0 < 0x80 && !($0 >= 0x41 && $0 <= 0x5A) }) { return s }
+            let key = IdentityRules.canonicalKey(s)
+            return key == s ? s : key
         }
     }
 
@@ -86,6 +96,7 @@ public final class UserCache: Sendable {
         storage.slotByID.reserveCapacity(users.count)
         storage.idByUUID.reserveCapacity(users.count)
         storage.idByNameKey.reserveCapacity(users.count)
+        storage.idByEmailKey.reserveCapacity(users.count)
         for user in users { storage.insert(Entry(user)) }
         state.withLock { $0 = storage }
     }

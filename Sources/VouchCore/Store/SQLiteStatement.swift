@@ -101,6 +101,13 @@ public final class SQLiteStatement {
         return Array(UnsafeRawBufferPointer(start: raw, count: count))
     }
 
+    /// Calls `body` with a blob column's bytes in place (empty for NULL), valid only during the call.
+    public func withBlob<R>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let raw = sqlite3_column_blob(handle, column)
+        let count = raw == nil ? 0 : Int(sqlite3_column_bytes(handle, column))
+        return body(UnsafeRawBufferPointer(start: raw, count: count))
+    }
+
     private func check(_ rc: Int32) throws(StoreError) {
         guard rc == SQLITE_OK else { throw database.error(rc, "bind") }
     }

@@ -10,8 +10,9 @@ extension SQLiteUserStore: TokenStore {
                 """)
             try stmt.bind(now, at: 1)
             var records: [TokenRecord] = []
+            records.reserveCapacity(Int(try db.scalarInt("SELECT count(*) FROM tokens") ?? 0))
             while try stmt.step() {
-                guard let digest = TokenDigest(bytes: stmt.blob(1) ?? []),
+                guard let digest = stmt.withBlob(1, { TokenDigest(raw: $0) }),
                     let purpose = TokenPurpose(rawValue: stmt.int64(2))
                 else { continue }
                 records.append(

@@ -31,11 +31,32 @@ public struct TokenDigest: Hashable, Sendable {
     let a: UInt64, b: UInt64, c: UInt64, d: UInt64
 
     public init(of token: SecretBytes) {
-        var out = [UInt8](repeating: 0, count: 32)
-        token.withUnsafeBytes { raw in
-            _ = SHA256(raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count, &out)
+        // SHA-256 into a stack buffer: no heap allocation on the verify path.
+        (a, b, c, d) = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { out in
+            token.withUnsafeBytes { raw in
+                _ = SHA256(raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count, out.baseAddress)
+            }
+            func word(_ i: Int) -> UInt64 {
+                var w: UInt64 = 0
+                for j in 0..<8 { w = w << 8 | UInt64(out[i * 8 + j]) }
+                return w
+            }
+            return (word(0), word(1), word(2), word(3))
         }
-        self.init(bytes: out)!
+    }
+
+    /// From 32 bytes in place (a database column), without copying them into an array.
+    public init?(raw: UnsafeRawBufferPointer) {
+        guard raw.count == 32 else { return nil }
+        func word(_ i: Int) -> UInt64 {
+            var w: UInt64 = 0
+            for j in 0..<8 { w = w << 8 | UInt64(raw[i * 8 + j]) }
+            return w
+        }
+        a = word(0)
+        b = word(1)
+        c = word(2)
+        d = word(3)
     }
 
     public init?(bytes: [UInt8]) {
