@@ -17,5 +17,5 @@ if [ "$DAEMON_KIND" = fake ] || command -v python3 >/dev/null; then
     "$T" timeout "$SOCK" || fail=1
     stop_daemon
 fi
-[ $fail = 0 ] && echo "libvouch tests ($DAEMON_KIND daemon): PASS" || echo "libvouch tests ($DAEMON_KIND daemon): FAIL"
+[ $fail = 0 ] && echo "libvouch tests ($([ "${VOUCH_FAKE:-0}" = 1 ] && echo fake || echo real) daemon): PASS" || echo "libvouch tests ($([ "${VOUCH_FAKE:-0}" = 1 ] && echo fake || echo real) daemon): FAIL"
 exit $fail
