@@ -15,8 +15,20 @@ import VouchSecrets
         return conn
     }
 
-    /// Waits until the daemon counts no connections but ours (the start-up ping's is closed asynchronously).
-    static func settle() async throws { try await Task.sleep(for: .milliseconds(300)) }
+    /// A served connection that the daemon counts as its only one: the
+    /// start-up ping's connection is closed asynchronously, so ask `status`
+    /// until it is gone (bounded), rather than sleeping a fixed time.
+    static func onlyConnection(_ daemon: TestDaemon) async throws -> RawConnection {
+        for _ in 0..<1000 {
+            if let conn = try? RawConnection(path: daemon.socketPath) {
+                conn.send(Wire.request(opcode: 0x03, id: 1))
+                if let r = conn.readResponse(), case .status(let s)? = r.reply, s.connections == 1 { return conn }
+                conn.close()
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestError("the daemon never counted a single connection")
+    }
 
     static func expectRefused(_ daemon: TestDaemon, mentioning text: String) throws {
         let conn = try RawConnection(path: daemon.socketPath)
@@ -29,9 +41,8 @@ import VouchSecrets
 
     @Test func perUIDCapRefusesWithLimitExceededAndFreesOnClose() async throws {
         let daemon = try await TestDaemon(config: ["max_connections_per_uid = 3"])
-        try await Self.settle()
-        var open: [RawConnection] = []
-        for _ in 0..<3 { open.append(try #require(try Self.servedConnection(daemon))) }
+        var open: [RawConnection] = [try await Self.onlyConnection(daemon)]
+        for _ in 0..<2 { open.append(try #require(try Self.servedConnection(daemon))) }
         try Self.expectRefused(daemon, mentioning: "uid \(getuid())")
         #expect(daemon.log_().contains("connection refused"))
         open.removeLast().close()
@@ -41,8 +52,7 @@ import VouchSecrets
 
     @Test func totalCapRefusesWithLimitExceeded() async throws {
         let daemon = try await TestDaemon(config: ["max_connections = 2", "max_connections_per_uid = 100"])
-        try await Self.settle()
-        let a = try #require(try Self.servedConnection(daemon))
+        let a = try await Self.onlyConnection(daemon)
         let b = try #require(try Self.servedConnection(daemon))
         try Self.expectRefused(daemon, mentioning: "too many connections (max 2)")
         a.close()

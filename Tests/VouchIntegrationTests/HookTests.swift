@@ -124,7 +124,8 @@ import VouchSecrets
             wait
             touch "$OUT/done"
             """)
-        let daemon = try await TestDaemon(config: [hooks.configLine, "hook_timeout = 1s"])
+        // Long enough that a loaded machine answers the request well before it; the test waits for it anyway.
+        let daemon = try await TestDaemon(config: [hooks.configLine, "hook_timeout = 5s"])
         let client = try await daemon.client()
         defer { Task { await client.close() } }
 
