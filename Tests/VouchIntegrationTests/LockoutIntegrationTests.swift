@@ -39,6 +39,17 @@ func refusedStatus(_ body: () async throws(VouchClientError) -> Void) async -> S
                     username: "bob", old: .text("correct horse 1"), new: .text("new horse battery"))
             } == .locked)
         #expect(try await client.accountStatus(username: "BOB") == .locked)
+        // The failure that locked the account is followed by one `lockout` event (events are written in batches).
+        var kinds: [String] = []
+        for _ in 0..<200 {
+            kinds = try await client.events(user: .username("bob")).map(\.event)
+            if kinds.contains("lockout") { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        #expect(kinds.filter { $0 == "lockout" }.count == 1, "\(kinds)")
+        if let lockout = kinds.firstIndex(of: "lockout") {
+            #expect(kinds[..<lockout].filter { $0 == "failed_login" }.count == 3)
+        }
         #expect(
             await refusedStatus { () async throws(VouchClientError) in
                 _ = try await client.accountStatus(username: "nobody")

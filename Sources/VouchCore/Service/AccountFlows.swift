@@ -49,14 +49,23 @@ public final class AccountFlows: Sendable {
         throws(AccountError) -> (user: User, session: (token: SecretBytes, expiresAt: Int64)?)
     {
         let user: User
+        let wasLocked = (try? accounts.accountState(username: username)) == .locked
         do {
             user = try accounts.login(username: username, password: password)
         } catch {
+            let known = accounts.cache.user(named: username)
+            let name = String(username.prefix(IdentityRules.maxUsernameLength))
             events.record(
                 AccountEvent(
-                    kind: .failedLogin, time: clock.nowMillis(), user: accounts.cache.user(named: username),
-                    username: String(username.prefix(IdentityRules.maxUsernameLength)), caller: caller,
+                    kind: .failedLogin, time: clock.nowMillis(), user: known, username: name, caller: caller,
                     reason: error.code.rawValue))
+            // This failure locked the account (pam_faillock's "account locked").
+            if !wasLocked, let known, (try? accounts.accountState(username: username)) == .locked {
+                events.record(
+                    AccountEvent(
+                        kind: .lockout, time: clock.nowMillis(), user: known, username: name, caller: caller,
+                        reason: known.lockedUntil == Int64.max ? "until an admin unlocks" : nil))
+            }
             throw error
         }
         var session: (token: SecretBytes, expiresAt: Int64)?
