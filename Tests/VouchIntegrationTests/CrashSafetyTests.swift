@@ -1,30 +1,33 @@
 import Foundation
-import Synchronization
 import Testing
 import VouchClient
 import VouchProtocol
 
 /// What the writers saw acknowledged, and the one write per user that was
 /// in flight when vouchd was killed (it may or may not have landed).
-final class Ledger: Sendable {
+/// Guarded by an NSLock (pthread mutex) rather than `Synchronization.Mutex`,
+/// whose futex ThreadSanitizer does not see.
+final class Ledger: @unchecked Sendable {
     struct State {
         var acknowledged: [String: String] = [:]
         var inFlight: [String: String] = [:]
         var writes = 0
     }
-    let state = Mutex(State())
+    private let lock = NSLock()
+    private var _state = State()
+    private func withState<R>(_ body: (inout State) -> R) -> R { lock.withLock { body(&_state) } }
 
-    func begin(_ user: String, _ password: String) { state.withLock { $0.inFlight[user] = password } }
+    func begin(_ user: String, _ password: String) { withState { $0.inFlight[user] = password } }
     func acknowledge(_ user: String, _ password: String) {
-        state.withLock {
+        withState {
             $0.acknowledged[user] = password
             $0.inFlight[user] = nil
             $0.writes += 1
         }
     }
-    var snapshot: State { state.withLock { $0 } }
+    var snapshot: State { withState { $0 } }
     func settle(_ user: String, password: String?) {
-        state.withLock {
+        withState {
             $0.inFlight[user] = nil
             if let password { $0.acknowledged[user] = password }
         }
