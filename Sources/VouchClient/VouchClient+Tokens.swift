@@ -4,8 +4,11 @@ import VouchSecrets
 /// Session tokens, account flows and events.
 extension VouchClient {
     /// The user behind a live session token, and when the token expires.
-    public func verifyToken(_ token: SecretBytes) async throws(VouchClientError) -> (user: UserRecord, expiresAt: Int64) {
-        guard case .tokenOwner(let user, let expiresAt) = try await send(.verifyToken(token)) else { throw unexpected() }
+    public func verifyToken(_ token: SecretBytes) async throws(VouchClientError) -> (user: UserRecord, expiresAt: Int64)
+    {
+        guard case .tokenOwner(let user, let expiresAt) = try await send(.verifyToken(token)) else {
+            throw unexpected()
+        }
         return (user, expiresAt)
     }
 

@@ -18,7 +18,9 @@ public final class VouchClient: Sendable {
     private let handler: NIOLoopBound<ClientChannelHandler>
     private let nextID = Atomic<UInt32>(1)
 
-    private init(socketPath: String, timeout: Duration, channel: any Channel, handler: NIOLoopBound<ClientChannelHandler>) {
+    private init(
+        socketPath: String, timeout: Duration, channel: any Channel, handler: NIOLoopBound<ClientChannelHandler>
+    ) {
         self.socketPath = socketPath
         self.timeout = timeout
         self.channel = channel
@@ -72,7 +74,10 @@ public final class VouchClient: Sendable {
         let pending = PendingRequest(id: id, frame: frameBytes, promise: promise)
         let handler = self.handler
         let timeout = self.timeout
-        let timer = loop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) {
+        let timer = loop.scheduleTask(
+            in: .nanoseconds(
+                Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        ) {
             handler.value.abandon(id)?.fail(VouchClientError(.timeout, "no answer from vouchd within \(timeout)"))
         }
         channel.writeAndFlush(pending).whenFailure { error in

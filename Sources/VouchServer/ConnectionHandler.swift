@@ -29,7 +29,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var sink: DeferredResponseSink?
     private var pending: ByteBuffer?
 
-    init(dispatcher: Dispatcher, peer: PeerContext, limits: ConnectionLimits, registry: ConnectionRegistry, logger: Logger) {
+    init(
+        dispatcher: Dispatcher, peer: PeerContext, limits: ConnectionLimits, registry: ConnectionRegistry,
+        logger: Logger
+    ) {
         self.dispatcher = dispatcher
         self.peer = peer
         self.limits = limits
@@ -39,7 +42,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.sink = DeferredResponseSink(eventLoop: context.eventLoop, handler: NIOLoopBound(self, eventLoop: context.eventLoop))
+        self.sink = DeferredResponseSink(
+            eventLoop: context.eventLoop, handler: NIOLoopBound(self, eventLoop: context.eventLoop))
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -56,11 +60,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
             serve(id: id, request: request, context: context)
         case .decoded(.failure(let id, let opcode, let status, let message)):
             logger.debug("bad request", metadata: ["status": "\(status)", "peer_uid": "\(peer.credentials.uid)"])
-            write(ResponseMessage.encodeFailure(id: id, opcode: opcode, status: status, message: message), context: context)
+            write(
+                ResponseMessage.encodeFailure(id: id, opcode: opcode, status: status, message: message),
+                context: context)
         case .tooLarge(let length):
             logger.notice(
                 "frame too large; closing connection",
-                metadata: ["length": "\(length)", "cap": "\(limits.maxFrameBytes)", "peer_uid": "\(peer.credentials.uid)"])
+                metadata: [
+                    "length": "\(length)", "cap": "\(limits.maxFrameBytes)", "peer_uid": "\(peer.credentials.uid)",
+                ])
             closeAfterWriting(
                 ResponseMessage.encodeFailure(
                     id: 0, opcode: 0, status: .frameTooLarge,
@@ -81,7 +89,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
         if inFlight.count >= limits.maxRequestsInFlight {
             write(
-                Dispatcher.failure(id, op, .limitExceeded, "too many requests in flight (max \(limits.maxRequestsInFlight))"),
+                Dispatcher.failure(
+                    id, op, .limitExceeded, "too many requests in flight (max \(limits.maxRequestsInFlight))"),
                 context: context)
             return
         }

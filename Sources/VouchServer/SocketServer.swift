@@ -48,7 +48,8 @@ public final class SocketServer: Service {
 
     public init(
         options: ListenerOptions, dispatcher: Dispatcher, authorizer: Authorizer, group: any EventLoopGroup,
-        logger: Logger, onListening: @escaping @Sendable () -> Void = {}, onDraining: @escaping @Sendable () -> Void = {}
+        logger: Logger, onListening: @escaping @Sendable () -> Void = {},
+        onDraining: @escaping @Sendable () -> Void = {}
     ) {
         self.options = options
         self.dispatcher = dispatcher
@@ -72,7 +73,8 @@ public final class SocketServer: Service {
             channel.close(promise: nil)
         }
         onDraining()
-        logger.info("draining", metadata: ["in_flight": "\(registry.requestsInFlight)", "connections": "\(registry.count)"])
+        logger.info(
+            "draining", metadata: ["in_flight": "\(registry.requestsInFlight)", "connections": "\(registry.count)"])
         await registry.drain(timeout: .seconds(10))
         if ownsSocketFile { unlink(options.socketPath) }
         logger.info("stopped listening")
@@ -133,8 +135,10 @@ public final class SocketServer: Service {
         defer { umask(oldMask) }
         let channel: any Channel
         do {
-            channel = try await bootstrap.bind(unixDomainSocketPath: options.socketPath, cleanupExistingSocketFile: true)
-                .get()
+            channel = try await bootstrap.bind(
+                unixDomainSocketPath: options.socketPath, cleanupExistingSocketFile: true
+            )
+            .get()
         } catch {
             throw ServerStartupError(description: "cannot listen on \(options.socketPath): \(error)")
         }
@@ -145,7 +149,8 @@ public final class SocketServer: Service {
                         "cannot set the socket's group", metadata: ["group": "\(groupName)", "errno": "\(errno)"])
                 }
             } else {
-                logger.warning("socket group does not exist; keeping the daemon's group", metadata: ["group": "\(groupName)"])
+                logger.warning(
+                    "socket group does not exist; keeping the daemon's group", metadata: ["group": "\(groupName)"])
             }
         }
         guard chmod(options.socketPath, mode_t(options.socketMode)) == 0 else {

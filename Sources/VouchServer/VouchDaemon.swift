@@ -107,14 +107,19 @@ public enum VouchDaemon {
         // The watchdog is pinged from the event loop itself, so a wedged loop gets us restarted.
         let watchdog = notifier.watchdogInterval.map { interval in
             group.next().scheduleRepeatedTask(
-                initialDelay: .zero, delay: .nanoseconds(Int64(interval.components.seconds) * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000)
+                initialDelay: .zero,
+                delay: .nanoseconds(
+                    Int64(interval.components.seconds) * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
+                )
             ) { _ in notifier.watchdogPing() }
         }
 
-        let reload = ReloadService(configPath: configPath, current: config, notifier: notifier, logger: logger) { next in
+        let reload = ReloadService(configPath: configPath, current: config, notifier: notifier, logger: logger) {
+            next in
             LoggingSetup.level = next.loggerLevel
             accounts.reconfigure(
-                hasher: PasswordHasher(parameters: next.argon2), policy: PasswordPolicy(minLength: next.passwordMinLength))
+                hasher: PasswordHasher(parameters: next.argon2),
+                policy: PasswordPolicy(minLength: next.passwordMinLength))
             accounts.setLockoutPolicy(LockoutPolicy(config: next))
             rateLimiter.setFailuresPerMinute(next.loginFailuresPerMinute)
         }
@@ -151,7 +156,7 @@ public enum VouchDaemon {
                 before = (try? probe.schemaVersion()) ?? 0
                 probe.checkpointAndClose()
                 return "\(databasePath): schema is up to date (version \(before))"
-            } catch where error.kind == .migrationPending {
+            } catch  where error.kind == .migrationPending {
                 let store = try SQLiteUserStore.open(path: databasePath, migrate: true, logger: logger)
                 let after = (try? store.schemaVersion()) ?? 0
                 store.checkpointAndClose()

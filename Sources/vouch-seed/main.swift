@@ -49,7 +49,9 @@ while let a = args.popFirst() {
     case "--token-users": tokenUsers = int(value(), a)
     case "--password": password = value()
     case "-h", "--help":
-        print("usage: vouch-seed --database PATH [--config PATH] [--users N] [--tokens M] [--token-users K] [--password P]")
+        print(
+            "usage: vouch-seed --database PATH [--config PATH] [--users N] [--tokens M] [--token-users K] [--password P]"
+        )
         exit(0)
     default: fail("unknown argument \(a)")
     }

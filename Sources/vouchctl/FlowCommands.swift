@@ -28,7 +28,8 @@ struct ForgotPassword: AsyncParsableCommand {
 struct ResetPassword: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reset",
-        abstract: "Reset a password with a reset token: the token, then the new password, from standard input or prompts.")
+        abstract:
+            "Reset a password with a reset token: the token, then the new password, from standard input or prompts.")
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -41,7 +42,9 @@ struct ResetPassword: AsyncParsableCommand {
         }
         let client = try await global.connect()
         defer { Task { await client.close() } }
-        try await call { () async throws(VouchClientError) in try await client.resetPassword(token: token, password: password) }
+        try await call { () async throws(VouchClientError) in
+            try await client.resetPassword(token: token, password: password)
+        }
         print("Password reset")
     }
 }
@@ -95,7 +98,9 @@ struct EventsCommand: AsyncParsableCommand {
     static func sinceMillis(_ text: String) -> Int64? {
         if let seconds = Durations.seconds(text) { return Int64(Date().timeIntervalSince1970 * 1000) - seconds * 1000 }
         if let date = try? Date(text, strategy: .iso8601) { return Int64(date.timeIntervalSince1970 * 1000) }
-        if let date = try? Date(text + "T00:00:00Z", strategy: .iso8601) { return Int64(date.timeIntervalSince1970 * 1000) }
+        if let date = try? Date(text + "T00:00:00Z", strategy: .iso8601) {
+            return Int64(date.timeIntervalSince1970 * 1000)
+        }
         return nil
     }
 
@@ -124,6 +129,11 @@ struct EventsCommand: AsyncParsableCommand {
         }
         Output.table(
             ["TIME", "EVENT", "USER", "PEER UID", "PEER PID"],
-            events.map { [Output.time($0.time), $0.event, $0.username.isEmpty ? "-" : $0.username, "\($0.peerUid)", "\($0.peerPid)"] })
+            events.map {
+                [
+                    Output.time($0.time), $0.event, $0.username.isEmpty ? "-" : $0.username, "\($0.peerUid)",
+                    "\($0.peerPid)",
+                ]
+            })
     }
 }

@@ -8,7 +8,10 @@ enum Output {
         guard let millis else { return "never" }
         if millis == Int64.max { return "until unlocked" }
         let date = Date(timeIntervalSince1970: Double(millis) / 1000)
-        return date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon).timeZone(separator: .omitted))
+        return date.formatted(
+            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(
+                .colon
+            ).timeZone(separator: .omitted))
     }
 
     static func json(_ user: UserRecord) -> [String: Any] {
@@ -26,7 +29,8 @@ enum Output {
     }
 
     static func printJSON(_ value: Any) {
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys])) ?? Data()
         print(String(decoding: data, as: UTF8.self))
     }
 
@@ -50,15 +54,18 @@ enum Output {
     static func lockState(_ lockedUntil: Int64?) -> String {
         guard let until = lockedUntil else { return "no" }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        return until > now ? "yes, \(until == Int64.max ? "until unlocked" : "until " + time(until))" : "no (ran out \(time(until)))"
+        return until > now
+            ? "yes, \(until == Int64.max ? "until unlocked" : "until " + time(until))" : "no (ran out \(time(until)))"
     }
 
     static func table(_ header: [String], _ rows: [[String]]) {
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
+            cells.enumerated().map { i, c in
+                i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }
+            .joined(separator: "  ")
         }
         print(line(header))
         for row in rows { print(line(row)) }

@@ -87,7 +87,8 @@ struct IssueToken: AsyncParsableCommand {
             Output.printJSON(["token": token, "expires_at": Output.time(issued.expiresAt)])
         } else {
             printToken(issued.token)
-            FileHandle.standardError.write(Data("expires \(Output.time(issued.expiresAt)); it is shown only once\n".utf8))
+            FileHandle.standardError.write(
+                Data("expires \(Output.time(issued.expiresAt)); it is shown only once\n".utf8))
         }
     }
 }
@@ -121,7 +122,10 @@ struct ListTokens: AsyncParsableCommand {
         Output.table(
             ["ID", "LABEL", "CREATED", "EXPIRES", "LAST USED"],
             tokens.map {
-                ["\($0.id)", $0.label.isEmpty ? "-" : $0.label, Output.time($0.createdAt), Output.time($0.expiresAt), Output.time($0.lastUsed)]
+                [
+                    "\($0.id)", $0.label.isEmpty ? "-" : $0.label, Output.time($0.createdAt), Output.time($0.expiresAt),
+                    Output.time($0.lastUsed),
+                ]
             })
     }
 }
@@ -146,7 +150,9 @@ enum Durations {
         guard let last = text.last else { return nil }
         let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
         if let unit = units[last] {
-            return Int64(text.dropLast()).flatMap { $0.multipliedReportingOverflow(by: unit).overflow ? nil : $0 * unit }
+            return Int64(text.dropLast()).flatMap {
+                $0.multipliedReportingOverflow(by: unit).overflow ? nil : $0 * unit
+            }
         }
         return Int64(text)
     }

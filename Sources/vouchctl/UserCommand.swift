@@ -34,7 +34,9 @@ struct CreateUser: AsyncParsableCommand {
         var username = self.username
         var email = self.email
         if username == nil {
-            guard PasswordInput.stdinIsTerminal, !passwordStdin else { throw CLIFailure.usage("--username is required") }
+            guard PasswordInput.stdinIsTerminal, !passwordStdin else {
+                throw CLIFailure.usage("--username is required")
+            }
             username = PasswordInput.promptLine("Username: ")
             if email == nil, let e = PasswordInput.promptLine("Email (optional): "), !e.isEmpty { email = e }
         }
@@ -90,7 +92,9 @@ struct ListUsers: AsyncParsableCommand {
             try await client.users(limit: UInt32(limit), page: UInt32(page), order: order, descending: descending)
         }
         if json {
-            Output.printJSON(["total": result.total, "page": page, "limit": limit, "users": result.users.map(Output.json)])
+            Output.printJSON([
+                "total": result.total, "page": page, "limit": limit, "users": result.users.map(Output.json),
+            ])
             return
         }
         guard !result.users.isEmpty else {
@@ -136,7 +140,9 @@ struct ChangePassword: AsyncParsableCommand {
             fromStdin: passwordStdin, argument: password, confirm: true, label: "New password")
         let client = try await global.connect()
         defer { Task { await client.close() } }
-        try await call { () async throws(VouchClientError) in try await client.setPassword(selector(user), password: secret) }
+        try await call { () async throws(VouchClientError) in
+            try await client.setPassword(selector(user), password: secret)
+        }
         print("Password changed for \(user)")
     }
 }
@@ -155,7 +161,9 @@ struct ChangePermissions: AsyncParsableCommand {
     func run() async throws {
         var mask: AccountFlags = []
         var values: AccountFlags = []
-        for (value, flag) in [(admin, AccountFlags.admin), (superuser, .superuser), (active, .active), (verified, .verified)] {
+        for (value, flag) in [
+            (admin, AccountFlags.admin), (superuser, .superuser), (active, .active), (verified, .verified),
+        ] {
             guard let value else { continue }
             mask.insert(flag)
             if value { values.insert(flag) }

@@ -68,7 +68,8 @@ struct ConfigOptions: ParsableArguments {
         if let database { cfg.databasePath = database }
         if let logLevel {
             guard let level = Logger.Level(rawValue: logLevel) else {
-                throw Failure("--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
+                throw Failure(
+                    "--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
             }
             cfg.logLevel = level.rawValue
         }
@@ -89,7 +90,8 @@ enum FileSafety {
         // Only regular files hold content someone else could plant (/dev/null is fine).
         if st.st_mode & S_IFMT == S_IFREG, st.st_mode & (S_IWGRP | S_IWOTH) != 0 {
             throw Failure(
-                "\(path): \(what) is group- or world-writable (mode \(String(st.st_mode & 0o777, radix: 8))); refusing to use it")
+                "\(path): \(what) is group- or world-writable (mode \(String(st.st_mode & 0o777, radix: 8))); refusing to use it"
+            )
         }
     }
 }

@@ -36,7 +36,6 @@ let quietLogger = Logger(label: "vouch.test", factory: { _ in SwiftLogNoOpLogHan
 /// argon2id cheap enough for tests.
 let cheapHasher = PasswordHasher(parameters: Argon2Parameters(memoryKiB: 1024, iterations: 1))
 
-
 func fileBytes(_ path: String) -> [UInt8]? {
     FileManager.default.contents(atPath: path).map { Array($0) }
 }

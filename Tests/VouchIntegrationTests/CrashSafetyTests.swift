@@ -117,7 +117,8 @@ final class Ledger: @unchecked Sendable {
             if (try? await client.login(username: user, password: .text(password))) != nil {
                 ledger.settle(user, password: password)
             } else {
-                let error = await refusalError { () async throws(VouchClientError) in try await client.user(.username(user))
+                let error = await refusalError { () async throws(VouchClientError) in
+                    try await client.user(.username(user))
                 }
                 #expect(error?.status == .notFound, "round \(round): \(user) half-created")
                 ledger.settle(user, password: nil)

@@ -59,7 +59,9 @@ import VouchProtocol
         #expect(try await client.user(.username("bob")).username == "bob")
         _ = try await client.login(username: "bob", password: .text("horse battery 1"))
         for name in failed {
-            let missing = await refusalError { () async throws(VouchClientError) in try await client.user(.username(name)) }
+            let missing = await refusalError { () async throws(VouchClientError) in
+                try await client.user(.username(name))
+            }
             #expect(missing?.status == .notFound, "\(name) reached the cache")
         }
 
@@ -81,7 +83,9 @@ import VouchProtocol
             _ = try await again.login(username: name, password: .text("secret of \(i)"))
         }
         for name in failed {
-            let missing = await refusalError { () async throws(VouchClientError) in try await again.user(.username(name)) }
+            let missing = await refusalError { () async throws(VouchClientError) in
+                try await again.user(.username(name))
+            }
             #expect(missing?.status == .notFound)
         }
     }
@@ -129,7 +133,9 @@ import VouchProtocol
         #expect(error?.message.contains("database is locked") == true, "\(error?.message ?? "")")
         #expect(waited >= .milliseconds(900) && waited < .seconds(15), "waited \(waited)")
         _ = try await client.login(username: "bob", password: .text("horse battery 1"))
-        let missing = await refusalError { () async throws(VouchClientError) in try await client.user(.username("carol")) }
+        let missing = await refusalError { () async throws(VouchClientError) in
+            try await client.user(.username("carol"))
+        }
         #expect(missing?.status == .notFound)
 
         input.fileHandleForWriting.write(Data("\n".utf8))

@@ -112,7 +112,9 @@ struct JSONWriter {
         parts.append(Self.quote(key) + ":" + (value.map(Self.quote) ?? "null"))
     }
     mutating func field(_ key: String, _ value: Int64) { parts.append(Self.quote(key) + ":" + String(value)) }
-    mutating func field(_ key: String, _ value: Bool) { parts.append(Self.quote(key) + ":" + (value ? "true" : "false")) }
+    mutating func field(_ key: String, _ value: Bool) {
+        parts.append(Self.quote(key) + ":" + (value ? "true" : "false"))
+    }
     mutating func raw(_ key: String, _ json: String) { parts.append(Self.quote(key) + ":" + json) }
     func finish() -> String { "{" + parts.joined(separator: ",") + "}" }
 

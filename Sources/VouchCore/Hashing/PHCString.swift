@@ -4,95 +4,95 @@
 ///
 /// Parsing never traps: anything malformed gives nil.
 struct PHCString {
-  /// Longest stored string vouch looks at; real ones are about 100 bytes.
-  static let maxEncodedLength = 512
+    /// Longest stored string vouch looks at; real ones are about 100 bytes.
+    static let maxEncodedLength = 512
 
-  var id: String
-  var version: UInt32?
-  var parameters: [(key: String, value: UInt32)]
-  var salt: [UInt8]
-  var hash: [UInt8]
+    var id: String
+    var version: UInt32?
+    var parameters: [(key: String, value: UInt32)]
+    var salt: [UInt8]
+    var hash: [UInt8]
 
-  init?(_ encoded: String) {
-    guard encoded.utf8.count <= PHCString.maxEncodedLength else { return nil }
-    let parts = encoded.split(separator: "$", omittingEmptySubsequences: false)
-    // "" id [v=..] params salt hash
-    guard parts.count == 5 || parts.count == 6, parts[0].isEmpty, !parts[1].isEmpty else {
-      return nil
+    init?(_ encoded: String) {
+        guard encoded.utf8.count <= PHCString.maxEncodedLength else { return nil }
+        let parts = encoded.split(separator: "$", omittingEmptySubsequences: false)
+        // "" id [v=..] params salt hash
+        guard parts.count == 5 || parts.count == 6, parts[0].isEmpty, !parts[1].isEmpty else {
+            return nil
+        }
+        id = String(parts[1])
+        var index = 2
+        if parts.count == 6 {
+            guard parts[2].hasPrefix("v="), let v = PHCString.decimal(parts[2].dropFirst(2)) else {
+                return nil
+            }
+            version = v
+            index = 3
+        } else {
+            version = nil
+        }
+        var parameters: [(key: String, value: UInt32)] = []
+        for field in parts[index].split(separator: ",", omittingEmptySubsequences: false) {
+            let kv = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard kv.count == 2, !kv[0].isEmpty, let value = PHCString.decimal(kv[1]) else {
+                return nil
+            }
+            let key = String(kv[0])
+            guard !parameters.contains(where: { $0.key == key }) else { return nil }
+            parameters.append((key, value))
+        }
+        self.parameters = parameters
+        guard let salt = Base64.decode(parts[index + 1]), let hash = Base64.decode(parts[index + 2])
+        else { return nil }
+        self.salt = salt
+        self.hash = hash
     }
-    id = String(parts[1])
-    var index = 2
-    if parts.count == 6 {
-      guard parts[2].hasPrefix("v="), let v = PHCString.decimal(parts[2].dropFirst(2)) else {
-        return nil
-      }
-      version = v
-      index = 3
-    } else {
-      version = nil
-    }
-    var parameters: [(key: String, value: UInt32)] = []
-    for field in parts[index].split(separator: ",", omittingEmptySubsequences: false) {
-      let kv = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-      guard kv.count == 2, !kv[0].isEmpty, let value = PHCString.decimal(kv[1]) else {
-        return nil
-      }
-      let key = String(kv[0])
-      guard !parameters.contains(where: { $0.key == key }) else { return nil }
-      parameters.append((key, value))
-    }
-    self.parameters = parameters
-    guard let salt = Base64.decode(parts[index + 1]), let hash = Base64.decode(parts[index + 2])
-    else { return nil }
-    self.salt = salt
-    self.hash = hash
-  }
 
-  func parameter(_ key: String) -> UInt32? {
-    parameters.first(where: { $0.key == key })?.value
-  }
-
-  /// Decimal digits only (no sign, no spaces), at most 10 of them, fitting UInt32.
-  static func decimal(_ s: Substring) -> UInt32? {
-    guard !s.isEmpty, s.utf8.count <= 10, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-      return nil
+    func parameter(_ key: String) -> UInt32? {
+        parameters.first(where: { $0.key == key })?.value
     }
-    return UInt32(s)
-  }
+
+    /// Decimal digits only (no sign, no spaces), at most 10 of them, fitting UInt32.
+    static func decimal(_ s: Substring) -> UInt32? {
+        guard !s.isEmpty, s.utf8.count <= 10, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            return nil
+        }
+        return UInt32(s)
+    }
 }
 
 /// Standard base64 (`+` and `/`) without padding, as in PHC strings.
 enum Base64 {
-  static func decode(_ s: Substring) -> [UInt8]? {
-    let utf8 = s.utf8
-    guard !utf8.isEmpty, utf8.count % 4 != 1 else { return nil }
-    var out: [UInt8] = []
-    out.reserveCapacity(utf8.count * 3 / 4)
-    var acc: UInt32 = 0
-    var bits = 0
-    for c in utf8 {
-      guard let v = value(c) else { return nil }
-      acc = (acc << 6) | UInt32(v)
-      bits += 6
-      if bits >= 8 {
-        bits -= 8
-        out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
-        acc &= (1 << UInt32(bits)) - 1
-      }
+    static func decode(_ s: Substring) -> [UInt8]? {
+        let utf8 = s.utf8
+        guard !utf8.isEmpty, utf8.count % 4 != 1 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count * 3 / 4)
+        var acc: UInt32 = 0
+        var bits = 0
+        for c in utf8 {
+            guard let v = value(c) else { return nil }
+            acc = (acc << 6) | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+                acc &= (1 << UInt32(bits)) - 1
+            }
+        }
+        // Leftover bits must be zero (canonical encoding).
+        guard acc == 0 else { return nil }
+        return out
     }
-    // Leftover bits must be zero (canonical encoding).
-    guard acc == 0 else { return nil }
-    return out
-  }
 
-  private static func value(_ c: UInt8) -> UInt8? {
-    switch c {
-    case UInt8(ascii: "A")...UInt8(ascii: "Z"): return c - UInt8(ascii: "A")
-    case UInt8(ascii: "a")...UInt8(ascii: "z"): return c - UInt8(ascii: "a") + 26
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0") + 52
-    case UInt8(ascii: "+"): return 62
-    case UInt8(ascii: "/"): return 63
-    default: return nil
+    private static func value(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return c - UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): return c - UInt8(ascii: "a") + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0") + 52
+        case UInt8(ascii: "+"): return 62
+        case UInt8(ascii: "/"): return 63
+        default: return nil
+        }
     }
-  }
 }

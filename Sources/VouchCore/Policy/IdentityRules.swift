@@ -1,39 +1,39 @@
 /// Rules for usernames and emails, and the keys that make them unique
 /// ignoring case.
 public enum IdentityRules {
-  public static let maxUsernameLength = 100
+    public static let maxUsernameLength = 100
 
-  /// The key under which a username or email is unique: Unicode lowercase.
-  public static func canonicalKey(_ s: String) -> String { s.lowercased() }
+    /// The key under which a username or email is unique: Unicode lowercase.
+    public static func canonicalKey(_ s: String) -> String { s.lowercased() }
 
-  /// nil when `username` is acceptable, else a human reason.
-  public static func usernameProblem(_ username: String) -> String? {
-    let scalars = username.unicodeScalars
-    if scalars.isEmpty { return "A username must be provided." }
-    if scalars.count > maxUsernameLength {
-      return "The username is too long. (max \(maxUsernameLength))"
+    /// nil when `username` is acceptable, else a human reason.
+    public static func usernameProblem(_ username: String) -> String? {
+        let scalars = username.unicodeScalars
+        if scalars.isEmpty { return "A username must be provided." }
+        if scalars.count > maxUsernameLength {
+            return "The username is too long. (max \(maxUsernameLength))"
+        }
+        for s in scalars {
+            // Control, whitespace and invisible format characters (zero-width
+            // space, bidi overrides, BOM) would make look-alike names.
+            let category = s.properties.generalCategory
+            if category == .control || category == .format || s.properties.isWhitespace {
+                return "The username must not contain whitespace or control characters."
+            }
+            if s == ":" || s == "/" { return "The username must not contain ':' or '/'." }
+        }
+        return nil
     }
-    for s in scalars {
-      // Control, whitespace and invisible format characters (zero-width
-      // space, bidi overrides, BOM) would make look-alike names.
-      let category = s.properties.generalCategory
-      if category == .control || category == .format || s.properties.isWhitespace {
-        return "The username must not contain whitespace or control characters."
-      }
-      if s == ":" || s == "/" { return "The username must not contain ':' or '/'." }
-    }
-    return nil
-  }
 
-  /// nil when `email` is acceptable, else a human reason.
-  public static func emailProblem(_ email: String) -> String? {
-    let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-    guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-      email.unicodeScalars.count <= 254,
-      !email.unicodeScalars.contains(where: {
-        $0.properties.isWhitespace || $0.properties.generalCategory == .control
-      })
-    else { return "The email address is not valid." }
-    return nil
-  }
+    /// nil when `email` is acceptable, else a human reason.
+    public static func emailProblem(_ email: String) -> String? {
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
+            email.unicodeScalars.count <= 254,
+            !email.unicodeScalars.contains(where: {
+                $0.properties.isWhitespace || $0.properties.generalCategory == .control
+            })
+        else { return "The email address is not valid." }
+        return nil
+    }
 }

@@ -111,14 +111,17 @@ public final class AccountFlows: Sendable {
             try tokens.revokeAll(userId: result.user.id, purpose: .verifyEmail)
         }
         events.record(
-            AccountEvent(kind: .update, time: clock.nowMillis(), user: result.user, caller: caller, changed: result.changed))
+            AccountEvent(
+                kind: .update, time: clock.nowMillis(), user: result.user, caller: caller, changed: result.changed))
         return result
     }
 
     /// Deletes a user unless a `before_delete` hook vetoes (status vetoed, with the hook's reason).
     public func deleteUser(_ ref: UserRef, caller: Caller) throws(AccountError) -> User {
         let target = try accounts.user(ref)
-        if let veto = events.vetoBeforeDelete(AccountEvent(kind: .beforeDelete, time: clock.nowMillis(), user: target, caller: caller)) {
+        if let veto = events.vetoBeforeDelete(
+            AccountEvent(kind: .beforeDelete, time: clock.nowMillis(), user: target, caller: caller))
+        {
             logger.notice("delete vetoed by a hook", metadata: ["user": "\(target.username)", "reason": "\(veto)"])
             throw AccountError(.vetoed, veto)
         }
@@ -158,9 +161,13 @@ public final class AccountFlows: Sendable {
         guard ttlSeconds >= 0, ttlSeconds <= TokenService.maxTTL / 1000 else {
             throw AccountError.invalidInput("The token lifetime must be between 1 second and 366 days.")
         }
-        let issued = try tokens.issue(.session, userId: user.id, label: label, ttl: ttlSeconds == 0 ? nil : ttlSeconds * 1000)
+        let issued = try tokens.issue(
+            .session, userId: user.id, label: label, ttl: ttlSeconds == 0 ? nil : ttlSeconds * 1000)
         logger.info(
-            "token issued", metadata: ["event": "token_issued", "user": "\(user.username)", "label": "\(label)", "peer_uid": "\(caller.uid)"])
+            "token issued",
+            metadata: [
+                "event": "token_issued", "user": "\(user.username)", "label": "\(label)", "peer_uid": "\(caller.uid)",
+            ])
         return (issued.token, issued.record.expiresAt)
     }
 
@@ -181,7 +188,8 @@ public final class AccountFlows: Sendable {
             return
         }
         do {
-            let issued = try tokens.issue(.resetPassword, userId: user.id, fingerprint: Self.fingerprint(user.passwordHash))
+            let issued = try tokens.issue(
+                .resetPassword, userId: user.id, fingerprint: Self.fingerprint(user.passwordHash))
             events.record(
                 AccountEvent(
                     kind: .forgotPassword, time: clock.nowMillis(), user: user, caller: caller,
@@ -193,7 +201,8 @@ public final class AccountFlows: Sendable {
     }
 
     public func resetPassword(token: SecretBytes, password: SecretBytes, caller: Caller) throws(AccountError) {
-        guard let record = tokens.peek(token, purpose: .resetPassword), let user = accounts.cache.user(id: record.userId)
+        guard let record = tokens.peek(token, purpose: .resetPassword),
+            let user = accounts.cache.user(id: record.userId)
         else { throw AccountError(.invalidToken) }
         // A password change since the token was issued voids it.
         guard record.fingerprint == Self.fingerprint(user.passwordHash) else {
@@ -218,7 +227,8 @@ public final class AccountFlows: Sendable {
         guard user.isActive else { throw AccountError(.inactive) }
         guard !user.isVerified else { throw AccountError(.alreadyVerified) }
         guard let email = user.email else { throw AccountError.invalidInput("The user has no email address") }
-        let issued = try tokens.issue(.verifyEmail, userId: user.id, fingerprint: Self.fingerprint(IdentityRules.canonicalKey(email)))
+        let issued = try tokens.issue(
+            .verifyEmail, userId: user.id, fingerprint: Self.fingerprint(IdentityRules.canonicalKey(email)))
         events.record(
             AccountEvent(
                 kind: .requestVerify, time: clock.nowMillis(), user: user, caller: caller,
@@ -244,7 +254,9 @@ public final class AccountFlows: Sendable {
     // MARK: - Events
 
     public func listEvents(_ ref: UserRef?, since: Int64, limit: Int) throws(AccountError) -> [StoredEvent] {
-        guard (1...10_000).contains(limit) else { throw AccountError.invalidInput("The limit must be between 1 and 10000.") }
+        guard (1...10_000).contains(limit) else {
+            throw AccountError.invalidInput("The limit must be between 1 and 10000.")
+        }
         let userId = try ref.map { r throws(AccountError) in try accounts.user(r).id }
         return try events.store.listEvents(userId: userId, since: since, limit: limit)
     }

@@ -34,7 +34,7 @@ extension AccountService {
                 } else {
                     try store.updateLogin(id: current.id, lastLogin: now, passwordHash: rehash)
                 }
-            } catch where error.code == .storageUnavailable {
+            } catch  where error.code == .storageUnavailable {
                 // The password was right: a database that cannot be written
                 // (locked, full, read-only) must not lock everyone out.  The
                 // login is not recorded and the old hash is kept.
@@ -120,8 +120,7 @@ extension AccountService {
     func replacePassword(of user: User, with password: SecretBytes, requireUnchanged: Bool)
         throws(AccountError) -> User
     {
-        if let problem = policy.problem(with: password, username: user.username, email: user.email)
-        {
+        if let problem = policy.problem(with: password, username: user.username, email: user.email) {
             throw AccountError.passwordRejected(problem)
         }
         let hash = try hasher.hash(password)

@@ -88,7 +88,8 @@ extension SQLiteUserStore: TokenStore {
         let rows = usage.map { ($0.id, $0.lastUsed, $0.expiresAt) }
         try withDatabase("record token use") { db throws(StoreError) in
             try db.transaction { () throws(StoreError) in
-                let stmt = try db.prepare("UPDATE tokens SET last_used = ?, expires_at = max(expires_at, ?) WHERE id = ?")
+                let stmt = try db.prepare(
+                    "UPDATE tokens SET last_used = ?, expires_at = max(expires_at, ?) WHERE id = ?")
                 for (id, lastUsed, expiresAt) in rows {
                     try stmt.bind(.int(lastUsed), .int(expiresAt), .int(id))
                     _ = try stmt.step()

@@ -123,8 +123,7 @@ public final class SQLiteUserStore: UserStore {
         if changed == 0 { throw AccountError.notFound(.id(user.id)) }
     }
 
-    public func updateLogin(id: Int64, lastLogin: Int64, passwordHash: String?) throws(AccountError)
-    {
+    public func updateLogin(id: Int64, lastLogin: Int64, passwordHash: String?) throws(AccountError) {
         let changed = try withDatabase("record login") { db throws(StoreError) -> Int in
             try db.transaction { () throws(StoreError) -> Int in
                 let stmt: SQLiteStatement
