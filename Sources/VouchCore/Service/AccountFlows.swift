@@ -49,23 +49,16 @@ public final class AccountFlows: Sendable {
         throws(AccountError) -> (user: User, session: (token: SecretBytes, expiresAt: Int64)?)
     {
         let user: User
-        let wasLocked = (try? accounts.accountState(username: username)) == .locked
+        let name = String(username.prefix(IdentityRules.maxUsernameLength))
+        var lockedNow: User?
         do {
-            user = try accounts.login(username: username, password: password)
+            user = try accounts.login(username: username, password: password) { lockedNow = $0 }
         } catch {
-            let known = accounts.cache.user(named: username)
-            let name = String(username.prefix(IdentityRules.maxUsernameLength))
             events.record(
                 AccountEvent(
-                    kind: .failedLogin, time: clock.nowMillis(), user: known, username: name, caller: caller,
-                    reason: error.code.rawValue))
-            // This failure locked the account (pam_faillock's "account locked").
-            if !wasLocked, let known, (try? accounts.accountState(username: username)) == .locked {
-                events.record(
-                    AccountEvent(
-                        kind: .lockout, time: clock.nowMillis(), user: known, username: name, caller: caller,
-                        reason: known.lockedUntil == Int64.max ? "until an admin unlocks" : nil))
-            }
+                    kind: .failedLogin, time: clock.nowMillis(), user: accounts.cache.user(named: username),
+                    username: name, caller: caller, reason: error.code.rawValue))
+            if let lockedNow { recordLockout(lockedNow, caller) }
             throw error
         }
         var session: (token: SecretBytes, expiresAt: Int64)?
@@ -80,9 +73,24 @@ public final class AccountFlows: Sendable {
     public func changePassword(username: String, old: SecretBytes, new: SecretBytes, caller: Caller)
         throws(AccountError) -> User
     {
-        let user = try accounts.changePassword(username: username, old: old, new: new)
+        var lockedNow: User?
+        let user: User
+        do {
+            user = try accounts.changePassword(username: username, old: old, new: new) { lockedNow = $0 }
+        } catch {
+            if let lockedNow { recordLockout(lockedNow, caller) }
+            throw error
+        }
         try passwordChanged(user, caller)
         return user
+    }
+
+    /// A failed password check locked the account (pam_faillock's "account locked").
+    private func recordLockout(_ user: User, _ caller: Caller) {
+        events.record(
+            AccountEvent(
+                kind: .lockout, time: clock.nowMillis(), user: user, caller: caller,
+                reason: user.lockedUntil == Int64.max ? "until an admin unlocks" : nil))
     }
 
     public func setPassword(_ ref: UserRef, password: SecretBytes, caller: Caller) throws(AccountError) -> User {

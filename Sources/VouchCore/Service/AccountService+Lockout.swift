@@ -72,13 +72,15 @@ extension AccountService {
     /// Counts a failed login of `user` (a wrong password) and locks it when
     /// the policy says so.  Written through before the failure is answered;
     /// a storage failure is logged and the login still answered "invalid credentials".
-    func recordFailure(of user: User) {
+    /// Returns the user when this failure locked the account.
+    @discardableResult
+    func recordFailure(of user: User) -> User? {
         let now = clock.nowMillis()
         let policy = lockout
         do throws(AccountError) {
-            try writeLock.withLock { _ throws(AccountError) in
+            return try writeLock.withLock { _ throws(AccountError) -> User? in
                 // The record may have changed since it was read (another failure, an unlock).
-                guard let current = cache.user(id: user.id) else { return }
+                guard let current = cache.user(id: user.id) else { return nil }
                 let next = policy.recordingFailure(of: current, now: now)
                 try store.update(next)
                 cache.upsert(next)
@@ -90,10 +92,13 @@ extension AccountService {
                             "failures": "\(next.failedLogins)",
                             "until": "\(next.lockedUntil == Int64.max ? "admin unlock" : "\(next.lockedUntil!)")",
                         ])
+                    return next
                 }
+                return nil
             }
         } catch {
             logger.error("cannot record a failed login", metadata: ["id": "\(user.id)", "error": "\(error)"])
+            return nil
         }
     }
 }

@@ -7,8 +7,11 @@ extension AccountService {
     /// after the same hashing work; the right password of an inactive user
     /// throws `.inactive`.  On success records the login and, when the
     /// stored hash is outdated, replaces it in the same write.
-    public func login(username: String, password: SecretBytes) throws(AccountError) -> User {
-        let user = try authenticate(username: username, password: password)
+    /// `onLockout` is called (before the throw) when this login's failure locked the account.
+    public func login(username: String, password: SecretBytes, onLockout: (User) -> Void = { _ in })
+        throws(AccountError) -> User
+    {
+        let user = try authenticate(username: username, password: password, onLockout: onLockout)
         var rehash: String?
         if user.needsRehash {
             do {
@@ -55,10 +58,10 @@ extension AccountService {
 
     /// Changes a user's own password: the old one is checked like `login`
     /// (same errors), then the new one against the policy.
-    public func changePassword(username: String, old: SecretBytes, new: SecretBytes)
-        throws(AccountError) -> User
-    {
-        let user = try authenticate(username: username, password: old).user
+    public func changePassword(
+        username: String, old: SecretBytes, new: SecretBytes, onLockout: (User) -> Void = { _ in }
+    ) throws(AccountError) -> User {
+        let user = try authenticate(username: username, password: old, onLockout: onLockout).user
         return try replacePassword(of: user, with: new, requireUnchanged: true)
     }
 
@@ -71,7 +74,7 @@ extension AccountService {
 
     /// The user and whether the stored hash should be replaced, or throws
     /// `.invalidCredentials` / `.inactive`.
-    func authenticate(username: String, password: SecretBytes) throws(AccountError) -> (
+    func authenticate(username: String, password: SecretBytes, onLockout: (User) -> Void) throws(AccountError) -> (
         user: User, needsRehash: Bool
     ) {
         guard username.unicodeScalars.count <= IdentityRules.maxUsernameLength,
@@ -93,7 +96,7 @@ extension AccountService {
         switch hasher.verify(password, against: user.passwordHash) {
         case .mismatch:
             logger.debug("login failed: wrong password", metadata: ["id": "\(user.id)"])
-            recordFailure(of: user)
+            if let locked = recordFailure(of: user) { onLockout(locked) }
             throw AccountError.invalidCredentials()
         case .match(let needsRehash):
             guard user.isActive else {
