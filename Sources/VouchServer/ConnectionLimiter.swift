@@ -1,6 +1,6 @@
 import Logging
 import NIOCore
-import Synchronization
+import VouchCore
 import VouchProtocol
 
 /// Caps open connections in total and per peer uid.  A connection over a cap
@@ -13,7 +13,7 @@ final class ConnectionLimiter: Sendable {
 
     let maxTotal: Int
     let maxPerUID: Int
-    private let counts = Mutex(Counts())
+    private let counts = Locked(Counts())
 
     init(maxTotal: Int, maxPerUID: Int) {
         self.maxTotal = maxTotal

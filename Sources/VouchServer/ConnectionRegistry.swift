@@ -1,10 +1,11 @@
 import NIOCore
 import Synchronization
+import VouchCore
 
 /// Every open connection and the number of requests in flight across them,
 /// so a graceful stop can wait for in-flight work before closing.
 final class ConnectionRegistry: Sendable {
-    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let channels = Locked<[ObjectIdentifier: any Channel]>([:])
     private let inFlight = Atomic<Int>(0)
     private let metrics: ServerMetrics
 

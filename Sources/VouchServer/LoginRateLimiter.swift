@@ -1,5 +1,5 @@
 import Glibc
-import Synchronization
+import VouchCore
 
 /// Failed logins per peer uid: a token bucket of `failuresPerMinute`
 /// tokens, refilled continuously.  A login (or change_password) may start
@@ -19,12 +19,12 @@ public final class LoginRateLimiter: Sendable {
         var buckets: [UInt32: Bucket] = [:]
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let now: @Sendable () -> UInt64
 
     /// `failuresPerMinute` 0 turns the limit off.  `now` is a monotonic clock in nanoseconds.
     public init(failuresPerMinute: Int, now: @escaping @Sendable () -> UInt64 = LoginRateLimiter.monotonicNanos) {
-        self.state = Mutex(State(perMinute: max(0, failuresPerMinute)))
+        self.state = Locked(State(perMinute: max(0, failuresPerMinute)))
         self.now = now
     }
 

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 import Testing
 import VouchSecrets
 
@@ -26,7 +25,7 @@ final class TempDir: Sendable {
 }
 
 final class ManualClock: VouchClock {
-    let now = Mutex<Int64>(1_700_000_000_000)
+    let now = Locked<Int64>(1_700_000_000_000)
     func nowMillis() -> Int64 { now.withLock { $0 } }
     func advance(_ ms: Int64) { now.withLock { $0 += ms } }
 }

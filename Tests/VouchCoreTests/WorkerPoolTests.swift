@@ -25,7 +25,7 @@ import Testing
         let pool = WorkerPool(threads: 1, queueLimit: 2, name: "test")
         let started = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
-        let ran = Mutex<[Int]>([])
+        let ran = Locked<[Int]>([])
         let first = pool.submit {
             started.signal()
             release.wait()

@@ -1,5 +1,4 @@
 import Logging
-import Synchronization
 
 /// Records account events: a structured log record, a row in the events
 /// table (written in batches off the request path), and the event's hooks
@@ -12,7 +11,7 @@ public final class EventRecorder: Sendable {
     let hookPool: WorkerPool
     let writer: WorkerPool
     let logger: Logger
-    private let pending = Mutex<(events: [StoredEvent], flushScheduled: Bool)>(([], false))
+    private let pending = Locked<(events: [StoredEvent], flushScheduled: Bool)>(([], false))
 
     public init(store: any EventStore, hooks: HookRunner, hookConcurrency: Int, logger: Logger) {
         self.store = store

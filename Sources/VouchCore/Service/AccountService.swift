@@ -1,6 +1,5 @@
 import FoundationEssentials
 import Logging
-import Synchronization
 import VouchSecrets
 
 /// The account operations of vouchd: users in memory, written through to a
@@ -14,19 +13,19 @@ import VouchSecrets
 public final class AccountService: Sendable {
     let store: any UserStore
     /// Hashing cost and policy: replaced as a whole on reload (SIGHUP).
-    private let settings: Mutex<(hasher: PasswordHasher, policy: PasswordPolicy)>
+    private let settings: Locked<(hasher: PasswordHasher, policy: PasswordPolicy)>
     var hasher: PasswordHasher { settings.withLock { $0.hasher } }
     var policy: PasswordPolicy { settings.withLock { $0.policy } }
     let clock: any VouchClock
     let logger: Logger
     let cache = UserCache()
     /// Serialises read-modify-write of a user: store write, then cache update.
-    let writeLock = Mutex(())
+    let writeLock = Locked(())
     /// When failed logins lock an account; replaced on reload (see `AccountService+Lockout`).
-    let lockoutPolicy: Mutex<LockoutPolicy>
+    let lockoutPolicy: Locked<LockoutPolicy>
     /// Password checks in progress per user id, counted towards a lockout so
     /// concurrent guesses cannot outrun it.
-    let attemptsInProgress = Mutex<[Int64: Int]>([:])
+    let attemptsInProgress = Locked<[Int64: Int]>([:])
 
     /// Largest login inputs accepted before answering "invalid credentials"
     /// without looking anything up.
@@ -36,9 +35,9 @@ public final class AccountService: Sendable {
         store: any UserStore, hasher: PasswordHasher, policy: PasswordPolicy,
         clock: any VouchClock = SystemClock(), logger: Logger, lockout: LockoutPolicy = LockoutPolicy()
     ) {
-        self.lockoutPolicy = Mutex(lockout)
+        self.lockoutPolicy = Locked(lockout)
         self.store = store
-        self.settings = Mutex((hasher, policy))
+        self.settings = Locked((hasher, policy))
         self.clock = clock
         self.logger = logger
     }

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Operations on the data as a whole: online backups (a snapshot held in
 /// memory and read in chunks), export and staged imports.  Thread-safe;
 /// every method is synchronous.
@@ -98,7 +96,7 @@ final class SessionTable<Value: Sendable>: Sendable {
     let capacity: Int
     let idleMillis: Int64
     let clock: any VouchClock
-    let state = Mutex(State())
+    let state = Locked(State())
 
     init(what: String, capacity: Int, idleMillis: Int64, clock: any VouchClock) {
         self.what = what

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Synchronization
 
 /// Every user in memory, indexed by id, uuid, username key and email key.
 ///
@@ -80,13 +79,13 @@ public final class UserCache: Sendable {
         }
     }
 
-    let state: Mutex<Storage>
+    let state: Locked<Storage>
 
     public init(users: [User] = []) {
         var storage = Storage()
         storage.entries.reserveCapacity(users.count)
         for user in users { storage.insert(Entry(user)) }
-        state = Mutex(storage)
+        state = Locked(storage)
     }
 
     /// Replaces the whole content (used when loading from the store).

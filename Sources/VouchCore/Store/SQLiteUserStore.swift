@@ -7,7 +7,7 @@ import Synchronization
 /// so an acknowledged write survives a crash.
 public final class SQLiteUserStore: UserStore {
     public let path: String
-    let database: Mutex<SQLiteDatabase>
+    let database: Locked<SQLiteDatabase>
     let logger: Logger
     let busyTimeoutMillis: Int32
     /// Set by `checkpointAndClose`: a closed connection is then not reopened.
@@ -15,7 +15,7 @@ public final class SQLiteUserStore: UserStore {
 
     private init(database: consuming sending SQLiteDatabase, busyTimeoutMillis: Int32, logger: Logger) {
         self.path = database.path
-        self.database = Mutex(database)
+        self.database = Locked(database)
         self.busyTimeoutMillis = busyTimeoutMillis
         self.logger = logger
     }

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Every live token in memory, by digest, with an index by user, so that
 /// verification never touches the database.
@@ -57,7 +56,7 @@ final class TokenCache: Sendable {
         }
     }
 
-    let state = Mutex(State())
+    let state = Locked(State())
 
     func replaceAll(_ records: [TokenRecord]) {
         state.withLock { s in
