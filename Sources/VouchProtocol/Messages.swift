@@ -81,10 +81,8 @@ public struct ResponseMessage: Sendable {
     /// An `ok` response frame.
     public static func encodeSuccess(id: UInt32, opcode: Opcode, reply: Reply) -> [UInt8] {
         var w = WireWriter(capacity: 128)
-        w.beginFrame()
-        header(&w, id: id, opcode: opcode.rawValue, status: .ok)
-        reply.encodeBody(into: &w)
-        return w.finishFrame()
+        appendSuccess(id: id, opcode: opcode, reply: reply, to: &w)
+        return w.bytes
     }
 
     /// A failure response frame carrying a human message.
@@ -92,11 +90,27 @@ public struct ResponseMessage: Sendable {
         -> [UInt8]
     {
         var w = WireWriter(capacity: 32 + message.utf8.count)
-        w.beginFrame()
+        appendFailure(id: id, opcode: opcode, status: status, message: message, to: &w)
+        return w.bytes
+    }
+
+    /// Appends an `ok` response frame to `w` (which may already hold frames).
+    public static func appendSuccess(id: UInt32, opcode: Opcode, reply: Reply, to w: inout WireWriter) {
+        let start = w.beginFrame()
+        header(&w, id: id, opcode: opcode.rawValue, status: .ok)
+        reply.encodeBody(into: &w)
+        w.endFrame(startingAt: start)
+    }
+
+    /// Appends a failure response frame to `w` (which may already hold frames).
+    public static func appendFailure(
+        id: UInt32, opcode: UInt8, status: Status, message: String, to w: inout WireWriter
+    ) {
+        let start = w.beginFrame()
         header(&w, id: id, opcode: opcode, status: status)
         // Messages are capped so a failure always fits in a small frame.
-        w.string(String(message.prefix(1024)))
-        return w.finishFrame()
+        w.string(message.utf8.count <= 1024 ? message : String(message.prefix(1024)))
+        w.endFrame(startingAt: start)
     }
 
     private static func header(_ w: inout WireWriter, id: UInt32, opcode: UInt8, status: Status) {

@@ -11,21 +11,9 @@ public struct WireWriter: Sendable {
 
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
     public mutating func bool(_ v: Bool) { bytes.append(v ? 1 : 0) }
-    public mutating func u16(_ v: UInt16) {
-        bytes.append(UInt8(v >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: v))
-    }
-    public mutating func u32(_ v: UInt32) {
-        for shift in stride(from: 24, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(shift)))
-        }
-    }
-    public mutating func i64(_ v: Int64) {
-        let u = UInt64(bitPattern: v)
-        for shift in stride(from: 56, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: u >> UInt64(shift)))
-        }
-    }
+    public mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
+    public mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
+    public mutating func i64(_ v: Int64) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
     public mutating func raw<C: Collection>(_ c: C) where C.Element == UInt8 {
         bytes.append(contentsOf: c)
     }
@@ -62,18 +50,35 @@ public struct WireWriter: Sendable {
         s.withUnsafeBytes { bytes.append(contentsOf: $0) }
     }
 
-    /// Writes a placeholder length prefix; `finishFrame()` fills it in.
-    public mutating func beginFrame() { u32(0) }
+    /// Bytes written so far.
+    public var count: Int { bytes.count }
+
+    /// Writes a placeholder length prefix and returns where the frame starts;
+    /// `endFrame(startingAt:)` fills it in.  Several frames may follow each other.
+    @discardableResult
+    public mutating func beginFrame() -> Int {
+        let start = bytes.count
+        u32(0)
+        return start
+    }
+
+    /// Fills in the length prefix of the frame begun at `start`.
+    public mutating func endFrame(startingAt start: Int) {
+        let n = UInt32(bytes.count - start - Frame.lengthPrefixSize)
+        bytes[start] = UInt8(n >> 24)
+        bytes[start + 1] = UInt8(truncatingIfNeeded: n >> 16)
+        bytes[start + 2] = UInt8(truncatingIfNeeded: n >> 8)
+        bytes[start + 3] = UInt8(truncatingIfNeeded: n)
+    }
 
     /// Fills in the length prefix written by `beginFrame()` and returns the frame.
     public mutating func finishFrame() -> [UInt8] {
-        let n = UInt32(bytes.count - Frame.lengthPrefixSize)
-        bytes[0] = UInt8(n >> 24)
-        bytes[1] = UInt8(truncatingIfNeeded: n >> 16)
-        bytes[2] = UInt8(truncatingIfNeeded: n >> 8)
-        bytes[3] = UInt8(truncatingIfNeeded: n)
+        endFrame(startingAt: 0)
         return bytes
     }
+
+    /// Forgets what was written, keeping the capacity for the next frames.
+    public mutating func reset() { bytes.removeAll(keepingCapacity: true) }
 
     /// Overwrites the bytes with zeros (after a frame holding a secret was sent).
     public mutating func wipe() {

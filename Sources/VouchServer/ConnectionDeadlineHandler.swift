@@ -7,7 +7,7 @@ import NIOCore
 ///   frame is partly received (a connection waiting for a slow login is not idle);
 /// - **slow frame**: a frame whose first byte arrived more than `frameTimeout`
 ///   ago is still incomplete (a slowloris client sending a byte a second);
-/// - **condemned**: after an empty or oversized length prefix the decoder
+/// - **condemned**: after an empty or oversized length prefix the connection
 ///   answers and the connection is to close once that answer is written.  A
 ///   client that never reads would keep it open forever, the daemon
 ///   discarding whatever it streams: so nothing more is read, and the
@@ -78,7 +78,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if condemned { return }  // the decoder would discard it anyway
+        if condemned { return }  // the connection would discard it anyway
         let buffer = unwrapInboundIn(data)
         let now = context.eventLoop.now
         lastActivity = now
@@ -99,27 +99,49 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if unwrapOutboundIn(data).readableBytes > 0 {
-            responses += 1
+        let frames = Self.countFrames(unwrapOutboundIn(data))
+        if frames > 0 {
+            responses += frames
             if responses >= requests { lastActivity = context.eventLoop.now }
         }
         context.write(data, promise: promise)
     }
 
-    /// Follows frame boundaries through `buffer`.
+    /// Response frames in an outbound buffer.  The connection writes whole
+    /// frames only, several per buffer when requests were pipelined.
+    static func countFrames(_ buffer: ByteBuffer) -> Int {
+        var offset = buffer.readerIndex
+        var frames = 0
+        while let length = buffer.getInteger(at: offset, as: UInt32.self) {
+            offset += 4 + Int(length)
+            frames += 1
+        }
+        return frames
+    }
+
+    /// Follows frame boundaries through `buffer`: a length prefix (possibly
+    /// split across reads) is gathered byte by byte, a payload is skipped whole.
     private func follow(_ buffer: ByteBuffer, now: NIODeadline) {
-        var view = buffer.readableBytesView[...]
-        while !view.isEmpty {
+        var offset = buffer.readerIndex
+        let end = buffer.writerIndex
+        while offset < end {
             if remaining == 0 {
                 if headerBytes == 0 { frameStartedAt = now }
-                header = header << 8 | UInt32(view.removeFirst())
-                headerBytes += 1
+                if headerBytes == 0, end - offset >= 4, let length = buffer.getInteger(at: offset, as: UInt32.self) {
+                    header = length
+                    headerBytes = 4
+                    offset += 4
+                } else {
+                    header = header << 8 | UInt32(buffer.getInteger(at: offset, as: UInt8.self)!)
+                    headerBytes += 1
+                    offset += 1
+                }
                 guard headerBytes == 4 else { continue }
                 let length = header
                 header = 0
                 headerBytes = 0
                 guard length > 0, UInt64(length) <= UInt64(maxFrameBytes) else {
-                    // The decoder answers and closes; nothing more to follow.
+                    // The connection answers and closes; nothing more to follow.
                     tracking = false
                     condemned = true
                     frameStartedAt = nil
@@ -127,8 +149,8 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
                 }
                 remaining = Int(length)
             } else {
-                let n = min(remaining, view.count)
-                view = view.dropFirst(n)
+                let n = min(remaining, end - offset)
+                offset += n
                 remaining -= n
                 if remaining == 0 {
                     requests += 1

@@ -8,11 +8,15 @@ struct ConnectionLimits: Sendable {
     var maxRequestsInFlight: Int
 }
 
-/// The NIO glue for one client connection: decoded requests go to the
-/// `Dispatcher`; its answers are written back, in whatever order they finish.
-/// Writes are flushed once per read burst, so pipelined requests share a syscall.
+/// The NIO glue for one client connection: frames are cut and decoded by
+/// its `RequestFramer`, requests go to the `Dispatcher`, and answers are
+/// written back in whatever order they finish.
+///
+/// Answers given at once are encoded straight into one output buffer that
+/// lives as long as the connection; it is handed to the channel once per
+/// read burst, so pipelined requests share one buffer and one syscall.
 final class ConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = InboundFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = Never
     typealias OutboundOut = ByteBuffer
 
@@ -21,13 +25,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let limits: ConnectionLimits
     private let registry: ConnectionRegistry
     private let logger: Logger
+    private var framer: RequestFramer
+    /// The start of a frame whose end has not arrived yet.
+    private var partial: ByteBuffer?
     private var context: ChannelHandlerContext?
     private var inFlight: Set<UInt32> = []
-    private var needsFlush = false
+    private var output = WireWriter(capacity: 1024)
+    /// The output holds an answer computed on a worker (it may carry a new token).
+    private var outputFromWorker = false
     private var readPending = false
     private var closing = false
     private var sink: DeferredResponseSink?
-    private var pending: ByteBuffer?
 
     init(
         dispatcher: Dispatcher, peer: PeerContext, limits: ConnectionLimits, registry: ConnectionRegistry,
@@ -38,6 +46,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.limits = limits
         self.registry = registry
         self.logger = logger
+        self.framer = RequestFramer(maxFrameBytes: limits.maxFrameBytes)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -51,55 +60,70 @@ final class ConnectionHandler: ChannelDuplexHandler {
         inFlight.removeAll()
         self.context = nil
         self.sink = nil
-        self.pending = nil
+        self.partial = nil
+        output.wipe()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        guard !closing else { return }
+        var buffer = unwrapInboundIn(data)
+        if var earlier = partial {
+            partial = nil
+            earlier.writeBuffer(&buffer)
+            buffer = earlier
+        }
+        while !closing, let frame = framer.next(from: &buffer) {
+            act(on: frame, context: context)
+        }
+        // A partial frame at EOF is dropped: the client went away mid-request.
+        if !closing, buffer.readableBytes > 0 {
+            buffer.discardReadBytes()
+            partial = buffer
+        }
+    }
+
+    private func act(on frame: InboundFrame, context: ChannelHandlerContext) {
+        switch frame {
         case .decoded(.request(let id, let request)):
             serve(id: id, request: request, context: context)
         case .decoded(.failure(let id, let opcode, let status, let message)):
             logger.debug("bad request", metadata: ["status": "\(status)", "peer_uid": "\(peer.credentials.uid)"])
-            write(
-                ResponseMessage.encodeFailure(id: id, opcode: opcode, status: status, message: message),
-                context: context)
+            appendFailure(id: id, opcode: opcode, status: status, message: message)
         case .tooLarge(let length):
             logger.notice(
                 "frame too large; closing connection",
                 metadata: [
                     "length": "\(length)", "cap": "\(limits.maxFrameBytes)", "peer_uid": "\(peer.credentials.uid)",
                 ])
-            closeAfterWriting(
-                ResponseMessage.encodeFailure(
-                    id: 0, opcode: 0, status: .frameTooLarge,
-                    message: "frame of \(length) bytes exceeds the cap of \(limits.maxFrameBytes)"),
-                context: context)
+            appendFailure(
+                id: 0, opcode: 0, status: .frameTooLarge,
+                message: "frame of \(length) bytes exceeds the cap of \(limits.maxFrameBytes)")
+            closeAfterWriting(context: context)
         case .empty:
-            closeAfterWriting(
-                ResponseMessage.encodeFailure(id: 0, opcode: 0, status: .badRequest, message: "zero-length frame"),
-                context: context)
+            appendFailure(id: 0, opcode: 0, status: .badRequest, message: "zero-length frame")
+            closeAfterWriting(context: context)
         }
     }
 
     private func serve(id: UInt32, request: Request, context: ChannelHandlerContext) {
         let op = request.opcode
         if inFlight.contains(id) {
-            write(Dispatcher.failure(id, op, .badRequest, "duplicate request id \(id)"), context: context)
+            appendFailure(id: id, opcode: op.rawValue, status: .badRequest, message: "duplicate request id \(id)")
             return
         }
         if inFlight.count >= limits.maxRequestsInFlight {
-            write(
-                Dispatcher.failure(
-                    id, op, .limitExceeded, "too many requests in flight (max \(limits.maxRequestsInFlight))"),
-                context: context)
+            appendFailure(
+                id: id, opcode: op.rawValue, status: .limitExceeded,
+                message: "too many requests in flight (max \(limits.maxRequestsInFlight))")
             return
         }
-        switch dispatcher.handle(id: id, request: request, peer: peer, sink: sink!) {
-        case .reply(let frame):
-            write(frame, context: context)
-        case .deferred:
+        let outcome = dispatcher.handle(id: id, request: request, peer: peer, sink: sink!)
+        if case .deferred = outcome {
             inFlight.insert(id)
             registry.requestStarted()
+        } else {
+            answered()
+            Dispatcher.append(id, op, outcome, to: &output)
         }
     }
 
@@ -108,42 +132,45 @@ final class ConnectionHandler: ChannelDuplexHandler {
         guard inFlight.remove(requestID) != nil else { return }
         registry.requestsFinished(1)
         guard let context, !closing else { return }
-        write(frame, context: context)
-        flushIfNeeded(context: context)
+        answered()
+        output.raw(frame)
+        outputFromWorker = true
+        flushOutput(context: context)
     }
 
-    /// Answers are gathered into one buffer until the flush: a read burst of
-    /// pipelined requests becomes one buffer and one write in the pipeline.
-    private func write(_ frame: [UInt8], context: ChannelHandlerContext) {
+    private func appendFailure(id: UInt32, opcode: UInt8, status: Status, message: String) {
+        answered()
+        ResponseMessage.appendFailure(id: id, opcode: opcode, status: status, message: message, to: &output)
+    }
+
+    private func answered() {
         dispatcher.metrics.requestsServed.add(1, ordering: .relaxed)
-        if pending == nil {
-            pending = context.channel.allocator.buffer(capacity: max(frame.count, 256))
-        }
-        pending!.writeBytes(frame)
-        needsFlush = true
     }
 
-    private func emitPending(context: ChannelHandlerContext) {
-        if let buffer = pending {
-            pending = nil
-            context.write(wrapOutboundOut(buffer), promise: nil)
+    /// Hands the output gathered so far to the channel as one buffer.
+    private func emitOutput(context: ChannelHandlerContext) -> Bool {
+        guard output.count > 0 else { return false }
+        var buffer = context.channel.allocator.buffer(capacity: output.count)
+        buffer.writeBytes(output.bytes)
+        if outputFromWorker {
+            outputFromWorker = false
+            output.wipe()
+        } else {
+            output.reset()
         }
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        return true
     }
 
-    private func flushIfNeeded(context: ChannelHandlerContext) {
-        if needsFlush {
-            needsFlush = false
-            emitPending(context: context)
-            context.flush()
-        }
+    private func flushOutput(context: ChannelHandlerContext) {
+        if emitOutput(context: context) { context.flush() }
     }
 
-    private func closeAfterWriting(_ frame: [UInt8], context: ChannelHandlerContext) {
+    private func closeAfterWriting(context: ChannelHandlerContext) {
         guard !closing else { return }
         closing = true
-        write(frame, context: context)
-        emitPending(context: context)
-        needsFlush = false
+        partial = nil
+        _ = emitOutput(context: context)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
             channel.close(promise: nil)
@@ -151,7 +178,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        flushIfNeeded(context: context)
+        flushOutput(context: context)
         context.fireChannelReadComplete()
     }
 

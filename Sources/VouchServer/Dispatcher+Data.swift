@@ -8,7 +8,7 @@ extension Dispatcher {
         -> Outcome
     {
         guard let data else {
-            return .reply(Self.failure(id, op, .unknownOpcode, "\(op) is not supported by this server"))
+            return .failure(.unknownOpcode, "\(op) is not supported by this server")
         }
         let logger = self.logger
         return offload(id, op, sink) { () throws(AccountError) -> Reply in

@@ -14,7 +14,7 @@ extension Dispatcher {
                 "event": "rate_limited", "op": "\(op)", "peer_uid": "\(peer.credentials.uid)",
                 "peer_pid": "\(peer.credentials.pid)",
             ])
-        return .reply(Self.failure(id, op, .rateLimited, AccountError(.rateLimited).reason))
+        return .failure(.rateLimited, AccountError(.rateLimited).reason)
     }
 
     /// Charges the peer's uid for a failed password check (a wrong password,
@@ -26,8 +26,8 @@ extension Dispatcher {
     }
 
     /// `account_status`: from memory, on the event loop.
-    func accountStatus(_ id: UInt32, _ op: Opcode, username: String) -> [UInt8] {
-        Self.answer(id, op) { () throws(AccountError) -> Reply in
+    func accountStatus(username: String) -> Outcome {
+        Self.answer { () throws(AccountError) -> Reply in
             switch try flows.accounts.accountState(username: username) {
             case .active: return .accountState(.active)
             case .inactive: return .accountState(.inactive)

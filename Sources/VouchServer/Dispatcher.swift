@@ -30,8 +30,14 @@ public protocol ResponseSink: AnyObject, Sendable {
 /// to the database run on the worker pool and are answered through the
 /// connection's `ResponseSink`.
 public final class Dispatcher: Sendable {
+    /// What `handle` did with a request.  Answers given at once are values:
+    /// the connection encodes them straight into its output buffer.
     public enum Outcome {
-        case reply([UInt8])
+        /// `ok`, with this reply.
+        case reply(Reply)
+        /// Refused, with this status and message.
+        case failure(Status, String)
+        /// Running on the worker pool; the answer comes through the sink.
         case deferred
     }
 
@@ -69,7 +75,7 @@ public final class Dispatcher: Sendable {
                     "event": "permission_denied", "op": "\(op)", "peer_uid": "\(peer.credentials.uid)",
                     "peer_pid": "\(peer.credentials.pid)",
                 ])
-            return .reply(Self.failure(id, op, .permissionDenied, "Permission denied: \(op) needs an admin peer"))
+            return .failure(.permissionDenied, "Permission denied: \(op) needs an admin peer")
         }
         let flows = self.flows
         switch request {
@@ -78,43 +84,40 @@ public final class Dispatcher: Sendable {
             let hello = ServerHello(
                 minVersion: Frame.minProtocolVersion, maxVersion: Frame.protocolVersion,
                 maxFrameBytes: UInt32(maxFrameBytes), serverVersion: VouchVersion.string)
-            return .reply(ResponseMessage.encodeSuccess(id: id, opcode: op, reply: .hello(hello)))
+            return .reply(.hello(hello))
         case .ping:
-            return .reply(ResponseMessage.encodeSuccess(id: id, opcode: op, reply: .empty))
+            return .reply(.empty)
         case .status:
             let status = ServerStatus(
                 serverVersion: VouchVersion.string, uptimeMillis: metrics.uptimeMillis,
                 users: Int64(flows.accounts.userCount), tokens: Int64(flows.tokens.sessionCount),
                 requestsServed: metrics.requests, connections: metrics.openConnections)
-            return .reply(ResponseMessage.encodeSuccess(id: id, opcode: op, reply: .status(status)))
+            return .reply(.status(status))
         case .getUser(let selector):
-            return .reply(
-                Self.answer(id, op) { () throws(AccountError) in
-                    .user(WireMapping.record(try flows.accounts.user(WireMapping.ref(selector))))
-                })
+            return Self.answer { () throws(AccountError) in
+                .user(WireMapping.record(try flows.accounts.user(WireMapping.ref(selector))))
+            }
         case .verifyToken(let token):
-            return .reply(
-                Self.answer(id, op) { () throws(AccountError) in
-                    let (user, expiresAt) = try flows.verifyToken(token)
-                    return .tokenOwner(user: WireMapping.record(user), expiresAt: expiresAt)
-                })
+            return Self.answer { () throws(AccountError) in
+                let (user, expiresAt) = try flows.verifyToken(token)
+                return .tokenOwner(user: WireMapping.record(user), expiresAt: expiresAt)
+            }
         case .listTokens(let selector):
-            return .reply(
-                Self.answer(id, op) { () throws(AccountError) in
-                    .tokens(
-                        try flows.listTokens(WireMapping.ref(selector)).map {
-                            TokenInfo(
-                                id: $0.id, label: $0.label, createdAt: $0.createdAt, expiresAt: $0.expiresAt,
-                                lastUsed: $0.lastUsed)
-                        })
-                })
+            return Self.answer { () throws(AccountError) in
+                .tokens(
+                    try flows.listTokens(WireMapping.ref(selector)).map {
+                        TokenInfo(
+                            id: $0.id, label: $0.label, createdAt: $0.createdAt, expiresAt: $0.expiresAt,
+                            lastUsed: $0.lastUsed)
+                    })
+            }
         case .forgotPassword(let who):
             // The same answer, at once, whether or not the account exists; the work happens afterwards.
             let caller = peer.caller()
             if !pool.submit({ flows.forgotPassword(who, caller: caller) }) {
                 logger.warning("worker queue full; forgot_password dropped", metadata: ["event": "busy"])
             }
-            return .reply(ResponseMessage.encodeSuccess(id: id, opcode: op, reply: .empty))
+            return .reply(.empty)
 
         // Hashing or writing: on the worker pool.
         case .createUser(let username, let email, let password, let flags):
@@ -216,7 +219,7 @@ public final class Dispatcher: Sendable {
         case .data(let request):
             return handleData(id, op, request, peer: peer, sink: sink)
         case .accountStatus(let username):
-            return .reply(accountStatus(id, op, username: username))
+            return accountStatus(username: username)
         case .unlockUser(let selector):
             return unlockUser(id, op, selector, peer: peer, sink: sink)
         }
@@ -229,19 +232,39 @@ public final class Dispatcher: Sendable {
         _ id: UInt32, _ op: Opcode, _ sink: ResponseSink, _ work: @escaping @Sendable () throws(AccountError) -> Reply
     ) -> Outcome {
         let accepted = pool.submit {
-            sink.deliver(Self.answer(id, op, work), requestID: id)
+            sink.deliver(Self.encode(id, op, Self.answer(work)), requestID: id)
         }
         if accepted { return .deferred }
         logger.warning("worker queue full", metadata: ["event": "busy", "op": "\(op)"])
-        return .reply(Self.failure(id, op, .busy, AccountError(.busy).reason))
+        return .failure(.busy, AccountError(.busy).reason)
     }
 
-    static func answer(_ id: UInt32, _ op: Opcode, _ work: () throws(AccountError) -> Reply) -> [UInt8] {
+    /// The outcome of `work`: its reply, or the status and reason of its error.
+    static func answer(_ work: () throws(AccountError) -> Reply) -> Outcome {
         do {
-            return ResponseMessage.encodeSuccess(id: id, opcode: op, reply: try work())
+            return .reply(try work())
         } catch {
-            return failure(id, op, WireMapping.status(error.code), error.reason)
+            return .failure(WireMapping.status(error.code), error.reason)
         }
+    }
+
+    /// Appends the response frame of an answered request to `out`.
+    static func append(_ id: UInt32, _ op: Opcode, _ outcome: Outcome, to out: inout WireWriter) {
+        switch outcome {
+        case .reply(let reply):
+            ResponseMessage.appendSuccess(id: id, opcode: op, reply: reply, to: &out)
+        case .failure(let status, let message):
+            ResponseMessage.appendFailure(id: id, opcode: op.rawValue, status: status, message: message, to: &out)
+        case .deferred:
+            preconditionFailure("a deferred request has no answer yet")
+        }
+    }
+
+    /// The response frame of an answered request, on its own.
+    static func encode(_ id: UInt32, _ op: Opcode, _ outcome: Outcome) -> [UInt8] {
+        var out = WireWriter(capacity: 128)
+        append(id, op, outcome, to: &out)
+        return out.bytes
     }
 
     static func failure(_ id: UInt32, _ op: Opcode, _ status: Status, _ message: String) -> [UInt8] {

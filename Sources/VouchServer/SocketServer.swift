@@ -121,8 +121,6 @@ public final class SocketServer: Service {
                             idleTimeout: idleTimeout, frameTimeout: frameTimeout, maxFrameBytes: limits.maxFrameBytes,
                             peerUID: credentials.uid, logger: logger))
                     try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(RequestFrameDecoder(maxFrameBytes: limits.maxFrameBytes)))
-                    try channel.pipeline.syncOperations.addHandler(
                         ConnectionHandler(
                             dispatcher: dispatcher, peer: peer, limits: limits, registry: registry, logger: logger))
                 }

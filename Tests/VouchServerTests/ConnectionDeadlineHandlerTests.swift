@@ -45,6 +45,17 @@ import Testing
         #expect(!channel.isActive)
     }
 
+    @Test func pipelinedRequestsAnsweredInOneWriteLeaveNothingInFlight() throws {
+        let channel = try Self.channel()
+        try send(channel, Self.ping + Self.ping + Self.ping)  // three requests in one read
+        let answer: [UInt8] = [0, 0, 0, 8, 1, 2, 0, 0, 0, 1, 0, 0]
+        try channel.writeOutbound(channel.allocator.buffer(bytes: answer + answer + answer))  // one write
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(2999))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        #expect(!channel.isActive, "three answers in one buffer count as three")
+    }
+
     @Test func aFrameArrivingAByteAtATimeIsCutOffAtTheFrameTimeout() throws {
         let channel = try Self.channel(idle: 300, frame: 2)
         var sent = 0
