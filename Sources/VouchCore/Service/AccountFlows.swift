@@ -279,7 +279,7 @@ public final class AccountFlows: Sendable {
     static func fingerprint(_ value: String) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var v = value
-        v.withUTF8 { _ = SHA256($0.baseAddress, $0.count, &out) }
+        v.withUTF8 { vouch_sha256($0.baseAddress, $0.count, &out) }
         return out
     }
 }

@@ -34,7 +34,7 @@ public struct TokenDigest: Hashable, Sendable {
         // SHA-256 into a stack buffer: no heap allocation on the verify path.
         (a, b, c, d) = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { out in
             token.withUnsafeBytes { raw in
-                _ = SHA256(raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count, out.baseAddress)
+                vouch_sha256(raw.baseAddress, raw.count, out.baseAddress)
             }
             func word(_ i: Int) -> UInt64 {
                 var w: UInt64 = 0
