@@ -27,52 +27,73 @@ public final class UserCache: Sendable {
         }
     }
 
-    /// Users live in a dense array (fast to scan for listing); the indexes
-    /// map to ids and ids to slots.  Removal swaps the last slot in.
+    /// Users live in a dense array (fast to scan for listing); four
+    /// `SlotIndex`es map id, uuid, username key and email key to slots, and
+    /// each lookup confirms the key against the entry.  Removal swaps the
+    /// last slot in.
     struct Storage {
         var entries: [Entry] = []
-        var slotByID: [Int64: Int] = [:]
-        var idByUUID: [UUID: Int64] = [:]
-        var idByNameKey: [String: Int64] = [:]
-        var idByEmailKey: [String: Int64] = [:]
+        var byID = SlotIndex()
+        var byUUID = SlotIndex()
+        var byName = SlotIndex()
+        var byEmail = SlotIndex()
 
-        func slot(_ id: Int64) -> Int? { slotByID[id] }
-
-        mutating func insert(_ entry: Entry) {
-            slotByID[entry.user.id] = entries.count
-            idByUUID[entry.user.uuid] = entry.user.id
-            idByNameKey[entry.nameKey] = entry.user.id
-            if let key = entry.emailKey { idByEmailKey[key] = entry.user.id }
-            entries.append(entry)
+        init(capacity: Int = 0) {
+            entries.reserveCapacity(capacity)
+            byID = SlotIndex(capacity: capacity)
+            byUUID = SlotIndex(capacity: capacity)
+            byName = SlotIndex(capacity: capacity)
+            byEmail = SlotIndex(capacity: capacity)
         }
 
+        func slot(_ id: Int64) -> Int? { byID.find(SlotHash.id(id)) { entries[$0].user.id == id } }
+        func slot(uuid: UUID) -> Int? { byUUID.find(SlotHash.of(uuid)) { entries[$0].user.uuid == uuid } }
+        func slot(nameKey: String) -> Int? { byName.find(SlotHash.of(nameKey)) { entries[$0].nameKey == nameKey } }
+        func slot(emailKey: String) -> Int? {
+            byEmail.find(SlotHash.of(emailKey)) { entries[$0].emailKey == emailKey }
+        }
+
+        mutating func insert(_ entry: Entry) {
+            let slot = entries.count
+            entries.append(entry)
+            byID.insert(SlotHash.id(entry.user.id), slot: slot)
+            byUUID.insert(SlotHash.of(entry.user.uuid), slot: slot)
+            byName.insert(SlotHash.of(entry.nameKey), slot: slot)
+            if let key = entry.emailKey { byEmail.insert(SlotHash.of(key), slot: slot) }
+        }
+
+        /// Replaces the entry at `slot` by one with the same id.
         mutating func replace(at slot: Int, with entry: Entry) {
             let old = entries[slot]
             if old.user.uuid != entry.user.uuid {
-                idByUUID[old.user.uuid] = nil
-                idByUUID[entry.user.uuid] = entry.user.id
+                byUUID.remove(SlotHash.of(old.user.uuid), slot: slot)
+                byUUID.insert(SlotHash.of(entry.user.uuid), slot: slot)
             }
             if old.nameKey != entry.nameKey {
-                idByNameKey[old.nameKey] = nil
-                idByNameKey[entry.nameKey] = entry.user.id
+                byName.remove(SlotHash.of(old.nameKey), slot: slot)
+                byName.insert(SlotHash.of(entry.nameKey), slot: slot)
             }
             if old.emailKey != entry.emailKey {
-                if let key = old.emailKey { idByEmailKey[key] = nil }
-                if let key = entry.emailKey { idByEmailKey[key] = entry.user.id }
+                if let key = old.emailKey { byEmail.remove(SlotHash.of(key), slot: slot) }
+                if let key = entry.emailKey { byEmail.insert(SlotHash.of(key), slot: slot) }
             }
             entries[slot] = entry
         }
 
         mutating func remove(at slot: Int) -> User {
             let old = entries[slot]
-            slotByID[old.user.id] = nil
-            idByUUID[old.user.uuid] = nil
-            idByNameKey[old.nameKey] = nil
-            if let key = old.emailKey { idByEmailKey[key] = nil }
+            byID.remove(SlotHash.id(old.user.id), slot: slot)
+            byUUID.remove(SlotHash.of(old.user.uuid), slot: slot)
+            byName.remove(SlotHash.of(old.nameKey), slot: slot)
+            if let key = old.emailKey { byEmail.remove(SlotHash.of(key), slot: slot) }
             let last = entries.count - 1
             if slot != last {
+                let moved = entries[last]
+                byID.move(SlotHash.id(moved.user.id), from: last, to: slot)
+                byUUID.move(SlotHash.of(moved.user.uuid), from: last, to: slot)
+                byName.move(SlotHash.of(moved.nameKey), from: last, to: slot)
+                if let key = moved.emailKey { byEmail.move(SlotHash.of(key), from: last, to: slot) }
                 entries.swapAt(slot, last)
-                slotByID[entries[slot].user.id] = slot
             }
             entries.removeLast()
             return old.user
@@ -82,20 +103,14 @@ public final class UserCache: Sendable {
     let state: Locked<Storage>
 
     public init(users: [User] = []) {
-        var storage = Storage()
-        storage.entries.reserveCapacity(users.count)
+        var storage = Storage(capacity: users.count)
         for user in users { storage.insert(Entry(user)) }
         state = Locked(storage)
     }
 
     /// Replaces the whole content (used when loading from the store).
     public func replaceAll(_ users: [User]) {
-        var storage = Storage()
-        storage.entries.reserveCapacity(users.count)
-        storage.slotByID.reserveCapacity(users.count)
-        storage.idByUUID.reserveCapacity(users.count)
-        storage.idByNameKey.reserveCapacity(users.count)
-        storage.idByEmailKey.reserveCapacity(users.count)
+        var storage = Storage(capacity: users.count)
         for user in users { storage.insert(Entry(user)) }
         state.withLock { $0 = storage }
     }
@@ -126,9 +141,7 @@ public final class UserCache: Sendable {
     }
 
     public func user(uuid: UUID) -> User? {
-        state.withLock { s in
-            s.idByUUID[uuid].flatMap { s.slot($0) }.map { s.entries[$0].user }
-        }
+        state.withLock { s in s.slot(uuid: uuid).map { s.entries[$0].user } }
     }
 
     /// The user named `username`, ignoring case.
@@ -139,15 +152,11 @@ public final class UserCache: Sendable {
     /// The user whose email is `email`, ignoring case.
     public func user(email: String) -> User? {
         let key = IdentityRules.canonicalKey(email)
-        return state.withLock { s in
-            s.idByEmailKey[key].flatMap { s.slot($0) }.map { s.entries[$0].user }
-        }
+        return state.withLock { s in s.slot(emailKey: key).map { s.entries[$0].user } }
     }
 
     private func user(nameKey: String) -> User? {
-        state.withLock { s in
-            s.idByNameKey[nameKey].flatMap { s.slot($0) }.map { s.entries[$0].user }
-        }
+        state.withLock { s in s.slot(nameKey: nameKey).map { s.entries[$0].user } }
     }
 
     /// Resolves a reference: `.name` ignores case; `.any` tries a username,
