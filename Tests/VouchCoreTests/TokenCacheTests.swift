@@ -240,6 +240,30 @@ private struct Model {
         #expect(cache.sessionCount == 1)
     }
 
+    /// Store to memory, row by row: what vouchd does at start-up.
+    @Test func loadsFromTheStore() throws {
+        let dir = TempDir()
+        let store = try openStore(dir)
+        let clock = ManualClock()
+        let accounts = AccountService(
+            store: store, hasher: cheapHasher, policy: PasswordPolicy(), clock: clock, logger: quietLogger)
+        try accounts.load()
+        let user = try accounts.createUser(
+            username: "tok", email: nil, password: SecretBytes(Array("correct horse".utf8)), flags: [.active])
+        let issuer = TokenService(store: store, settings: TokenSettings(), clock: clock, logger: quietLogger)
+        let session = try issuer.issue(.session, userId: user.id, label: "cron")
+        let reset = try issuer.issue(.resetPassword, userId: user.id, fingerprint: [1, 2])
+        _ = try issuer.issue(.session, userId: user.id, ttl: 1000)
+        clock.advance(1000)
+
+        let loaded = TokenService(store: store, settings: TokenSettings(), clock: clock, logger: quietLogger)
+        try loaded.load()
+        #expect(loaded.sessionCount == 1)
+        #expect(loaded.sessions(userId: user.id) == [session.record])
+        #expect(loaded.verifySession(session.token)?.userId == user.id)
+        #expect(loaded.peek(reset.token, purpose: .resetPassword) == reset.record)
+    }
+
     // MARK: - Randomized model test
 
     /// Checks the table's own structure: every slot indexed at itself, and

@@ -49,9 +49,10 @@ public final class TokenService: Sendable {
 
     /// Loads every unexpired token into memory.
     public func load() throws(AccountError) {
-        let records = try store.loadTokens(now: clock.nowMillis())
-        cache.replaceAll(records)
-        logger.info("loaded tokens", metadata: ["count": "\(records.count)"])
+        var builder = TokenCache.Builder()
+        try store.loadTokens(now: clock.nowMillis(), reserve: { builder.reserve($0) }, each: { builder.add($0) })
+        cache.replaceAll(with: builder)
+        logger.info("loaded tokens", metadata: ["count": "\(builder.count)"])
     }
 
     public var sessionCount: Int { cache.sessionCount }
