@@ -1,27 +1,27 @@
 /// ``TokenStore`` on the user database's connection (tokens reference users,
 /// and a user's deletion removes their tokens by `ON DELETE CASCADE`).
 extension SQLiteUserStore: TokenStore {
-    public func loadTokens(now: Int64) throws(AccountError) -> [TokenRecord] {
-        try withDatabase("load tokens") { db throws(StoreError) -> [TokenRecord] in
+    public func loadTokens(
+        now: Int64, reserve: (Int) -> Void, each: (TokenRecord) -> Void
+    ) throws(AccountError) {
+        try withDatabase("load tokens") { db throws(StoreError) in
             let stmt = try db.prepare(
                 """
                 SELECT id, digest, purpose, user_id, label, fingerprint, created_at, expires_at, last_used
                 FROM tokens WHERE expires_at > ? ORDER BY id
                 """)
             try stmt.bind(now, at: 1)
-            var records: [TokenRecord] = []
-            records.reserveCapacity(Int(try db.scalarInt("SELECT count(*) FROM tokens") ?? 0))
+            reserve(Int(try db.scalarInt("SELECT count(*) FROM tokens") ?? 0))
             while try stmt.step() {
                 guard let digest = stmt.withBlob(1, { TokenDigest(raw: $0) }),
                     let purpose = TokenPurpose(rawValue: stmt.int64(2))
                 else { continue }
-                records.append(
+                each(
                     TokenRecord(
                         id: stmt.int64(0), digest: digest, purpose: purpose, userId: stmt.int64(3),
                         label: stmt.string(4) ?? "", fingerprint: stmt.blob(5), createdAt: stmt.int64(6),
                         expiresAt: stmt.int64(7), lastUsed: stmt.optionalInt64(8)))
             }
-            return records
         }
     }
 

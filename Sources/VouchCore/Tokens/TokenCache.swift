@@ -1,118 +1,86 @@
 
 /// Every live token in memory, by digest, with an index by user, so that
-/// verification never touches the database.
+/// verification never touches the database.  The storage is a ``TokenTable``
+/// (about a hundred bytes a token); nothing outside this class sees it.
 final class TokenCache: Sendable {
-    struct Entry: Sendable {
-        var id: Int64
-        var purpose: TokenPurpose
-        var userId: Int64
-        var label: String
-        var fingerprint: [UInt8]?
-        var createdAt: Int64
-        var expiresAt: Int64
-        var lastUsed: Int64?
-        /// lastUsed or expiresAt changed in memory since the last flush.
-        var dirty: Bool
+    /// Fills a table outside the lock, row by row, for ``replaceAll(with:)``.
+    /// The tokens' digests must be distinct, as the store's are.
+    struct Builder: Sendable {
+        fileprivate var table = TokenTable()
 
-        init(_ r: TokenRecord) {
-            id = r.id
-            purpose = r.purpose
-            userId = r.userId
-            label = r.label
-            fingerprint = r.fingerprint
-            createdAt = r.createdAt
-            expiresAt = r.expiresAt
-            lastUsed = r.lastUsed
-            dirty = false
+        init() {}
+
+        /// Sizes the table for `count` tokens, so adding them never rehashes.
+        mutating func reserve(_ count: Int) {
+            if table.count == 0 { table = TokenTable(capacity: count) }
         }
 
-        func record(_ digest: TokenDigest) -> TokenRecord {
-            TokenRecord(
-                id: id, digest: digest, purpose: purpose, userId: userId, label: label, fingerprint: fingerprint,
-                createdAt: createdAt, expiresAt: expiresAt, lastUsed: lastUsed)
-        }
+        mutating func add(_ record: TokenRecord) { table.append(record) }
+
+        var count: Int { table.count }
     }
 
-    struct State {
-        var byDigest: [TokenDigest: Entry] = [:]
-        var byUser: [Int64: [TokenDigest]] = [:]
-        var sessions = 0
+    private let state = Locked(TokenTable())
 
-        mutating func insert(_ digest: TokenDigest, _ entry: Entry) {
-            byDigest[digest] = entry
-            byUser[entry.userId, default: []].append(digest)
-            if entry.purpose == .session { sessions += 1 }
-        }
-
-        @discardableResult
-        mutating func remove(_ digest: TokenDigest) -> Entry? {
-            guard let entry = byDigest.removeValue(forKey: digest) else { return nil }
-            if entry.purpose == .session { sessions -= 1 }
-            if var list = byUser[entry.userId] {
-                list.removeAll { $0 == digest }
-                byUser[entry.userId] = list.isEmpty ? nil : list
-            }
-            return entry
-        }
+    /// The one place the lock is taken.
+    private func withState<R: Sendable>(_ body: (inout TokenTable) -> R) -> R {
+        state.withLock { body(&$0) }
     }
 
-    let state = Locked(State())
+    func replaceAll(with builder: Builder) {
+        let table = builder.table
+        withState { $0 = table }
+    }
 
+    /// Replaces every token with `records`, whose digests must be distinct.
     func replaceAll(_ records: [TokenRecord]) {
-        state.withLock { s in
-            s = State()
-            s.byDigest.reserveCapacity(records.count)
-            for r in records { s.insert(r.digest, Entry(r)) }
+        var builder = Builder()
+        builder.reserve(records.count)
+        for r in records { builder.add(r) }
+        replaceAll(with: builder)
+    }
+
+    /// Adds a token, replacing any with the same digest.
+    func insert(_ record: TokenRecord) { withState { $0.insert(record) } }
+
+    /// Removes a token; returns it if it was there.
+    @discardableResult
+    func remove(_ digest: TokenDigest) -> TokenRecord? {
+        withState { s in
+            guard let slot = s.slot(of: digest) else { return nil }
+            let record = s.record(at: slot)
+            s.remove(at: slot)
+            return record
         }
     }
 
-    func insert(_ record: TokenRecord) {
-        state.withLock { $0.insert(record.digest, Entry(record)) }
-    }
-
-    @discardableResult
-    func remove(_ digest: TokenDigest) -> Entry? { state.withLock { $0.remove(digest) } }
-
-    /// Removes a user's tokens of `purpose` (all when nil); returns the removed digests.
+    /// Removes a user's tokens of `purpose` (all when nil); returns how many.
     @discardableResult
     func removeAll(userId: Int64, purpose: TokenPurpose?) -> Int {
-        state.withLock { s in
-            let digests = (s.byUser[userId] ?? []).filter { d in purpose == nil || s.byDigest[d]?.purpose == purpose }
-            for d in digests { s.remove(d) }
-            return digests.count
-        }
+        withState { $0.removeAll(userId: userId, purpose: purpose) }
     }
 
-    func entry(_ digest: TokenDigest) -> Entry? { state.withLock { $0.byDigest[digest] } }
+    func entry(_ digest: TokenDigest) -> TokenRecord? {
+        withState { s in s.slot(of: digest).map { s.record(at: $0) } }
+    }
 
+    /// A user's tokens, in no particular order.
     func records(userId: Int64) -> [TokenRecord] {
-        state.withLock { s in (s.byUser[userId] ?? []).compactMap { d in s.byDigest[d]?.record(d) } }
+        withState { s in s.slots(userId: userId).map { s.record(at: $0) } }
     }
 
-    var sessionCount: Int { state.withLock { $0.sessions } }
-    var count: Int { state.withLock { $0.byDigest.count } }
+    /// The user and expiry of the live session with `digest`, recording its use
+    /// at `now` and renewing it when less than half of `slidingTTL` is left (0: never).
+    func touchSession(_ digest: TokenDigest, now: Int64, slidingTTL: Int64) -> (userId: Int64, expiresAt: Int64)? {
+        withState { $0.touchSession(digest, now: now, slidingTTL: slidingTTL) }
+    }
+
+    var sessionCount: Int { withState { $0.sessionCount } }
+    var count: Int { withState { $0.count } }
 
     /// Removes tokens expired at `now`; returns how many.
-    func removeExpired(now: Int64) -> Int {
-        state.withLock { s in
-            let expired = s.byDigest.filter { $0.value.expiresAt <= now }.map(\.key)
-            for d in expired { s.remove(d) }
-            return expired.count
-        }
-    }
+    func removeExpired(now: Int64) -> Int { withState { $0.removeExpired(now: now) } }
 
-    /// Takes the entries whose use changed since the last call.
-    func takeDirty() -> [(id: Int64, lastUsed: Int64?, expiresAt: Int64)] {
-        state.withLock { s in
-            var out: [(id: Int64, lastUsed: Int64?, expiresAt: Int64)] = []
-            var digests: [TokenDigest] = []
-            for (d, e) in s.byDigest where e.dirty {
-                out.append((e.id, e.lastUsed, e.expiresAt))
-                digests.append(d)
-            }
-            // Cleared after the loop, so iterating never copies the table.
-            for d in digests { s.byDigest[d]?.dirty = false }
-            return out
-        }
-    }
+    /// Takes the uses (last use, renewed expiry) recorded since the last call.
+    func takeDirty() -> [(id: Int64, lastUsed: Int64?, expiresAt: Int64)] { withState { $0.takeDirty() } }
 }

@@ -3,7 +3,7 @@ import VouchSecrets
 
 /// What a token is for.  Each purpose has its own prefix, so a token of one
 /// purpose never works as another, and secret scanners can find leaked ones.
-public enum TokenPurpose: Int64, Sendable, CaseIterable, CustomStringConvertible {
+public enum TokenPurpose: Int64, Sendable, BitwiseCopyable, CaseIterable, CustomStringConvertible {
     case session = 1
     case resetPassword = 2
     case verifyEmail = 3
@@ -27,7 +27,7 @@ public enum TokenPurpose: Int64, Sendable, CaseIterable, CustomStringConvertible
 
 /// The SHA-256 of a token: all vouch stores.  Four words, so it hashes and
 /// compares without allocation.
-public struct TokenDigest: Hashable, Sendable {
+public struct TokenDigest: Hashable, Sendable, BitwiseCopyable {
     let a: UInt64, b: UInt64, c: UInt64, d: UInt64
 
     public init(of token: SecretBytes) {

@@ -30,8 +30,9 @@ public struct TokenRecord: Hashable, Sendable {
 
 /// Durable storage of tokens (digests only).
 public protocol TokenStore: Sendable {
-    /// Every token not yet expired at `now`.
-    func loadTokens(now: Int64) throws(AccountError) -> [TokenRecord]
+    /// Every token not yet expired at `now`, row by row: first `reserve` gets an
+    /// upper bound of how many there are, then `each` gets every one.
+    func loadTokens(now: Int64, reserve: (Int) -> Void, each: (TokenRecord) -> Void) throws(AccountError)
     /// Stores a token (its `id` is ignored) and returns it with its id.
     func insertToken(_ record: TokenRecord) throws(AccountError) -> TokenRecord
     /// Deletes one token; false when it was not there.

@@ -49,9 +49,10 @@ public final class TokenService: Sendable {
 
     /// Loads every unexpired token into memory.
     public func load() throws(AccountError) {
-        let records = try store.loadTokens(now: clock.nowMillis())
-        cache.replaceAll(records)
-        logger.info("loaded tokens", metadata: ["count": "\(records.count)"])
+        var builder = TokenCache.Builder()
+        try store.loadTokens(now: clock.nowMillis(), reserve: { builder.reserve($0) }, each: { builder.add($0) })
+        cache.replaceAll(with: builder)
+        logger.info("loaded tokens", metadata: ["count": "\(builder.count)"])
     }
 
     public var sessionCount: Int { cache.sessionCount }
@@ -83,15 +84,7 @@ public final class TokenService: Sendable {
         guard TokenCodec.purpose(of: token) == .session else { return nil }
         let digest = TokenDigest(of: token)
         let now = clock.nowMillis()
-        let ttl = settings.sessionSliding ? settings.sessionTTL : 0
-        return cache.state.withLock { s -> (userId: Int64, expiresAt: Int64)? in
-            guard var e = s.byDigest[digest], e.purpose == .session, e.expiresAt > now else { return nil }
-            e.lastUsed = now
-            if ttl > 0, e.expiresAt - now < ttl / 2 { e.expiresAt = now + ttl }
-            e.dirty = true
-            s.byDigest[digest] = e
-            return (e.userId, e.expiresAt)
-        }
+        return cache.touchSession(digest, now: now, slidingTTL: settings.sessionSliding ? settings.sessionTTL : 0)
     }
 
     /// Takes a one-time token of `purpose`: it is deleted (store first) and
@@ -99,8 +92,7 @@ public final class TokenService: Sendable {
     public func consume(_ token: SecretBytes, purpose: TokenPurpose) throws(AccountError) -> TokenRecord {
         guard TokenCodec.purpose(of: token) == purpose else { throw AccountError(.invalidToken) }
         let digest = TokenDigest(of: token)
-        guard let entry = cache.entry(digest), entry.purpose == purpose else { throw AccountError(.invalidToken) }
-        let record = entry.record(digest)
+        guard let record = cache.entry(digest), record.purpose == purpose else { throw AccountError(.invalidToken) }
         guard try store.deleteToken(id: record.id) else {
             cache.remove(digest)
             throw AccountError(.invalidToken)
@@ -115,8 +107,10 @@ public final class TokenService: Sendable {
     public func peek(_ token: SecretBytes, purpose: TokenPurpose) -> TokenRecord? {
         guard TokenCodec.purpose(of: token) == purpose else { return nil }
         let digest = TokenDigest(of: token)
-        guard let e = cache.entry(digest), e.purpose == purpose, e.expiresAt > clock.nowMillis() else { return nil }
-        return e.record(digest)
+        guard let record = cache.entry(digest), record.purpose == purpose, record.expiresAt > clock.nowMillis() else {
+            return nil
+        }
+        return record
     }
 
     /// Revokes one session token; false when it was not a live session
