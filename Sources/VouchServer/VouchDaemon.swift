@@ -58,11 +58,10 @@ public enum VouchDaemon {
                 sessionTTL: config.sessionTTL * 1000, sessionSliding: config.sessionSliding,
                 resetTTL: config.resetTokenTTL * 1000, verifyTTL: config.verifyTokenTTL * 1000),
             clock: clock, logger: logger)
-        notifier.status("loading users")
+        notifier.status("loading users and tokens")
         do {
-            try accounts.load()
-            notifier.status("loading tokens")
-            try tokens.load()
+            // Tokens stream in from the database while the user indexes are built.
+            try accounts.load(alongside: { try tokens.load() })
         } catch {
             store.checkpointAndClose()
             throw DaemonStartupError("\(config.databasePath): cannot load users: \(error)")

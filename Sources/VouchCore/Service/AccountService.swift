@@ -1,3 +1,4 @@
+import Dispatch
 import FoundationEssentials
 import Logging
 import VouchSecrets
@@ -43,10 +44,18 @@ public final class AccountService: Sendable {
     }
 
     /// Loads every user from the store into memory.
-    public func load() throws {
+    /// Loads every user into the cache.
+    ///
+    /// `alongside` (loading tokens, say: it needs the database but not this
+    /// cache) runs on another thread from the moment the users have been
+    /// read until the cache is built, so start-up uses two cores; its error,
+    /// if any, is thrown after the cache is built.
+    public func load(alongside: (@Sendable () throws -> Void)? = nil) throws {
         let users = try store.loadAllUsers()
+        let other = alongside.map(BackgroundJob.init)
         cache.replaceAll(users)
         logger.info("loaded users", metadata: ["count": "\(users.count)"])
+        try other?.wait()
     }
 
     public var userCount: Int { cache.count }
