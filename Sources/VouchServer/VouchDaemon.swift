@@ -44,7 +44,8 @@ public enum VouchDaemon {
         do {
             store = try SQLiteUserStore.open(
                 path: config.databasePath, migrate: true,
-                busyTimeoutMillis: Int32(clamping: config.databaseBusyTimeout * 1000), logger: logger)
+                busyTimeoutMillis: Int32(clamping: config.databaseBusyTimeout * 1000), logger: logger,
+                deferIntegrityCheck: true)
         } catch {
             throw DaemonStartupError("\(config.databasePath): \(error.message)")
         }
@@ -59,10 +60,21 @@ public enum VouchDaemon {
                 resetTTL: config.resetTokenTTL * 1000, verifyTTL: config.verifyTokenTTL * 1000),
             clock: clock, logger: logger)
         notifier.status("loading users and tokens")
+        // The whole-file check of a database that opening did not write to
+        // runs alongside the load; nothing writes before it has passed.
+        let integrity = store.integrityCheckDeferred ? BackgroundJob { try store.checkIntegrity() } : nil
         do {
             // Tokens stream in from the database while the user indexes are built.
             try accounts.load(alongside: { try tokens.load() })
+            try integrity?.wait()
         } catch {
+            // A corrupt file explains a failed load better than the load's own error.
+            do {
+                try integrity?.wait()
+            } catch let corrupt as StoreError {
+                store.closeWithoutCheckpoint()
+                throw DaemonStartupError("\(config.databasePath): \(corrupt.message)")
+            }
             store.checkpointAndClose()
             throw DaemonStartupError("\(config.databasePath): cannot load users: \(error)")
         }

@@ -48,6 +48,24 @@ import VouchProtocol
         #expect(fileBytes(daemon.databasePath) == bytes)
     }
 
+    /// The whole-file check runs alongside the cache load: damage in a page
+    /// the load never reads (an index of the events table) is still refused.
+    @Test func refusesCorruptionThatLoadingDoesNotRead() async throws {
+        let daemon = try await stoppedDaemonWithUsers()
+        let root = try sqlite3(daemon.databasePath, "SELECT rootpage FROM sqlite_master WHERE name = 'events_by_time'")
+        let page = try #require(Int(root.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        var bytes = try #require(fileBytes(daemon.databasePath))
+        let pageSize = 4096
+        #expect(bytes.count >= page * pageSize)
+        bytes.replaceSubrange((page - 1) * pageSize..<page * pageSize, with: [UInt8](repeating: 0x5A, count: pageSize))
+        try bytes.write(to: URL(fileURLWithPath: daemon.databasePath))
+        let r = try runVouchd(daemon)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains(daemon.databasePath), "\(r.stderr)")
+        #expect(r.stderr.contains("corrupt"), "\(r.stderr)")
+        #expect(fileBytes(daemon.databasePath) == bytes)
+    }
+
     @Test func refusesANewerSchema() async throws {
         let daemon = try await stoppedDaemonWithUsers()
         #expect(try sqlite3(daemon.databasePath, "PRAGMA user_version = 99").status == 0)

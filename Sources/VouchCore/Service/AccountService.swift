@@ -51,10 +51,17 @@ public final class AccountService: Sendable {
     /// read until the cache is built, so start-up uses two cores; its error,
     /// if any, is thrown after the cache is built.
     public func load(alongside: (@Sendable () throws -> Void)? = nil) throws {
+        let started = ContinuousClock.now
         let users = try store.loadAllUsers()
+        let read = ContinuousClock.now
         let other = alongside.map(BackgroundJob.init)
         cache.replaceAll(users)
-        logger.info("loaded users", metadata: ["count": "\(users.count)"])
+        logger.info(
+            "loaded users",
+            metadata: [
+                "count": "\(users.count)", "read_ms": "\((read - started).milliseconds)",
+                "index_ms": "\((ContinuousClock.now - read).milliseconds)",
+            ])
         try other?.wait()
     }
 

@@ -21,7 +21,7 @@ public final class SQLiteDatabase {
     /// with the file untouched.
     public init(
         path: String, busyTimeoutMillis: Int32 = SQLiteDatabase.busyTimeoutMillis,
-        validate: ((SQLiteDatabase) throws(StoreError) -> Void)? = nil
+        validate: (SQLiteDatabase) throws(StoreError) -> Void = { _ throws(StoreError) in }
     ) throws(StoreError) {
         self.path = path
         try Self.createIfMissing(path)
@@ -42,7 +42,7 @@ public final class SQLiteDatabase {
             // A read first: a file that is not a database fails here without
             // SQLite writing anything to it.
             _ = try scalarInt("SELECT count(*) FROM sqlite_master")
-            try validate?(self)
+            try validate(self)
             let mode = try scalarText("PRAGMA journal_mode=WAL")
             guard mode?.lowercased() == "wal" else {
                 throw StoreError(.other, message: "database \(path) cannot use WAL journaling")

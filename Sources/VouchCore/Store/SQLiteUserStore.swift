@@ -12,8 +12,14 @@ public final class SQLiteUserStore: UserStore {
     let busyTimeoutMillis: Int32
     /// Set by `checkpointAndClose`: a closed connection is then not reopened.
     let shutDown = Atomic<Bool>(false)
+    /// `open` left the whole-file check to the caller (see ``checkIntegrity()``).
+    public let integrityCheckDeferred: Bool
 
-    private init(database: consuming sending SQLiteDatabase, busyTimeoutMillis: Int32, logger: Logger) {
+    private init(
+        database: consuming sending SQLiteDatabase, busyTimeoutMillis: Int32, logger: Logger,
+        integrityCheckDeferred: Bool = false
+    ) {
+        self.integrityCheckDeferred = integrityCheckDeferred
         self.path = database.path
         self.database = Locked(database)
         self.busyTimeoutMillis = busyTimeoutMillis
@@ -25,13 +31,26 @@ public final class SQLiteUserStore: UserStore {
     /// A database with a newer schema is always refused, unmodified.
     /// A corrupt file is refused, unmodified, too.  `busyTimeoutMillis` bounds
     /// the wait for another process's lock on every statement.
+    ///
+    /// With `deferIntegrityCheck`, a file that opening will not write to (already
+    /// in WAL mode, no migration pending) skips the whole-file `quick_check`
+    /// here: the caller runs ``checkIntegrity()`` itself, alongside loading
+    /// the caches, and writes nothing until it has passed
+    /// (``integrityCheckDeferred`` says whether it must).
     public static func open(
         path: String, migrate: Bool, busyTimeoutMillis: Int32 = SQLiteDatabase.busyTimeoutMillis,
-        logger: Logger
+        logger: Logger, deferIntegrityCheck: Bool = false
     ) throws(StoreError) -> SQLiteUserStore {
+        var deferred = false
         // Refuse a newer schema or a corrupt file before WAL mode rewrites the header.
-        let db = try SQLiteDatabase(
-            path: path, busyTimeoutMillis: busyTimeoutMillis, validate: validateBeforeWriting)
+        let db = try SQLiteDatabase(path: path, busyTimeoutMillis: busyTimeoutMillis) { db throws(StoreError) in
+            if deferIntegrityCheck, try openingWritesNothing(db) {
+                try Migrations.checkNotNewer(db)
+                deferred = true
+            } else {
+                try validateBeforeWriting(db)
+            }
+        }
         do throws(StoreError) {
             if migrate {
                 let applied = try Migrations.migrate(db)
@@ -56,7 +75,24 @@ public final class SQLiteUserStore: UserStore {
             db.close()
             throw error
         }
-        return SQLiteUserStore(database: db, busyTimeoutMillis: busyTimeoutMillis, logger: logger)
+        return SQLiteUserStore(
+            database: db, busyTimeoutMillis: busyTimeoutMillis, logger: logger, integrityCheckDeferred: deferred)
+    }
+
+    /// Whether opening leaves the file as it is: already in WAL mode, and
+    /// no migration pending.
+    private static func openingWritesNothing(_ db: SQLiteDatabase) throws(StoreError) -> Bool {
+        guard try db.scalarText("PRAGMA journal_mode")?.lowercased() == "wal" else { return false }
+        return try Migrations.pending(in: db).isEmpty
+    }
+
+    /// SQLite's `quick_check` of the whole file, on a connection of its own
+    /// (so it can run while the caches load); throws `.notADatabase` naming
+    /// what is wrong.
+    public func checkIntegrity() throws(StoreError) {
+        let db = try SQLiteDatabase(path: path, busyTimeoutMillis: busyTimeoutMillis)
+        defer { db.close() }
+        try Self.quickCheck(db)
     }
 
     // MARK: - UserStore
@@ -155,6 +191,13 @@ public final class SQLiteUserStore: UserStore {
         if changed == 0 { throw AccountError.notFound(.id(id)) }
     }
 
+    /// Closes without a checkpoint: a file refused as corrupt gets nothing
+    /// copied into it, not even frames left in its WAL.
+    public func closeWithoutCheckpoint() {
+        shutDown.store(true, ordering: .sequentiallyConsistent)
+        database.withLock { db in db.close() }
+    }
+
     public func checkpointAndClose() {
         shutDown.store(true, ordering: .sequentiallyConsistent)
         database.withLock { db in
@@ -225,6 +268,10 @@ public final class SQLiteUserStore: UserStore {
     /// newer than this binary, and SQLite finds the file sound.
     static func validateBeforeWriting(_ db: SQLiteDatabase) throws(StoreError) {
         try Migrations.checkNotNewer(db)
+        try quickCheck(db)
+    }
+
+    private static func quickCheck(_ db: SQLiteDatabase) throws(StoreError) {
         let stmt = try db.prepare("PRAGMA quick_check(5)")
         var problems: [String] = []
         while try stmt.step() {

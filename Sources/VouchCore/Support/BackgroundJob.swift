@@ -2,11 +2,11 @@ import Dispatch
 
 /// A piece of blocking work started on another thread at once and waited for
 /// later (used at start-up, before the worker pool and event loop run).
-final class BackgroundJob: Sendable {
+public final class BackgroundJob: Sendable {
     private let group = DispatchGroup()
     private let failure = Locked<(any Error)?>(nil)
 
-    init(_ work: @escaping @Sendable () throws -> Void) {
+    public init(_ work: @escaping @Sendable () throws -> Void) {
         let failure = self.failure
         DispatchQueue.global().async(group: group) {
             do {
@@ -18,8 +18,13 @@ final class BackgroundJob: Sendable {
     }
 
     /// Waits for the work to finish; rethrows its error.
-    func wait() throws {
+    public func wait() throws {
         group.wait()
         if let error = failure.withLock({ $0 }) { throw error }
     }
+}
+
+extension Duration {
+    /// Whole milliseconds (for log lines).
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

@@ -49,10 +49,13 @@ public final class TokenService: Sendable {
 
     /// Loads every unexpired token into memory.
     public func load() throws(AccountError) {
+        let started = ContinuousClock.now
         var builder = TokenCache.Builder()
         try store.loadTokens(now: clock.nowMillis(), reserve: { builder.reserve($0) }, each: { builder.add($0) })
         cache.replaceAll(with: builder)
-        logger.info("loaded tokens", metadata: ["count": "\(builder.count)"])
+        logger.info(
+            "loaded tokens",
+            metadata: ["count": "\(builder.count)", "ms": "\((ContinuousClock.now - started).milliseconds)"])
     }
 
     public var sessionCount: Int { cache.sessionCount }
