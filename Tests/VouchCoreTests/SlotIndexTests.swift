@@ -93,3 +93,26 @@ import Testing
         #expect(index.find(SlotHash.id(5000)) { $0 == 5000 } == nil)
     }
 }
+
+extension SlotIndexTests {
+    @Test func builtInOnePassItFindsWhatInsertsFindAndKeepsWorking() {
+        for hash in [{ (k: Int) in SlotHash.id(Int64(k)) }, { (k: Int) in UInt64.max - UInt64(k % 7) }] {
+            let keys = Array(0..<2_000).map { $0 * 3 }
+            var table = Table(hash: hash)
+            table.keys = keys
+            // Every other key indexed, to check the nil (not indexed) case too.
+            table.index = SlotIndex(count: keys.count) { $0 % 2 == 0 ? hash(keys[$0]) : nil }
+            #expect(table.index.count == 1_000)
+            for (slot, key) in keys.enumerated() {
+                #expect(table.slot(of: key) == (slot % 2 == 0 ? slot : nil), "key \(key)")
+            }
+            // It is an ordinary index afterwards: removals shift, inserts probe.
+            table.keys = keys.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+            table.index = SlotIndex(count: table.keys.count) { hash(table.keys[$0]) }
+            for key in table.keys.prefix(300) { table.remove(key) }
+            for key in [1, 4, 7] { table.insert(key) }
+            for key in table.keys { #expect(table.slot(of: key) != nil, "key \(key)") }
+            #expect(table.slot(of: 0) == nil)
+        }
+    }
+}

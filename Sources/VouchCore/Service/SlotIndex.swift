@@ -26,6 +26,31 @@ struct SlotIndex: Sendable {
         shift = UInt64(64 - bits)
     }
 
+    /// An index of slots `0..<count`, slot `i` under `hash(i)` (not indexed
+    /// when nil), built in one pass: the buckets are sorted by their home and
+    /// laid down in order, so the table is written front to back instead of
+    /// at random (start-up builds indexes of a million users).
+    init(count: Int, hash: (Int) -> UInt64?) {
+        self.init(capacity: count)
+        var values: [UInt64] = []
+        values.reserveCapacity(count)
+        for slot in 0..<count {
+            if let h = hash(slot) { values.append(h & Self.tagMask | UInt64(slot + 1)) }
+        }
+        values.sort()
+        var next = 0
+        for value in values {
+            let i = Swift.max(home(value), next)
+            if i < buckets.count {
+                buckets[i] = value
+                next = i + 1
+            } else {
+                place(value)  // the run wraps around to the front
+            }
+        }
+        self.count = values.count
+    }
+
     private var mask: Int { buckets.count - 1 }
     private func home(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> shift) }
     private static func slot(_ bucket: UInt64) -> Int { Int(truncatingIfNeeded: bucket & 0xFFFF_FFFF) - 1 }

@@ -110,8 +110,13 @@ public final class UserCache: Sendable {
 
     /// Replaces the whole content (used when loading from the store).
     public func replaceAll(_ users: [User]) {
-        var storage = Storage(capacity: users.count)
-        for user in users { storage.insert(Entry(user)) }
+        var storage = Storage()
+        storage.entries = users.map(Entry.init)
+        let entries = storage.entries
+        storage.byID = SlotIndex(count: entries.count) { SlotHash.id(entries[$0].user.id) }
+        storage.byUUID = SlotIndex(count: entries.count) { SlotHash.of(entries[$0].user.uuid) }
+        storage.byName = SlotIndex(count: entries.count) { SlotHash.of(entries[$0].nameKey) }
+        storage.byEmail = SlotIndex(count: entries.count) { entries[$0].emailKey.map(SlotHash.of) }
         state.withLock { $0 = storage }
     }
 

@@ -325,16 +325,18 @@ public final class SQLiteUserStore: UserStore {
     }
 
     static func user(from stmt: SQLiteStatement, path: String) throws(StoreError) -> User {
-        guard let raw = stmt.blob(1), raw.count == 16,
-            let username = stmt.string(2), let hash = stmt.string(4)
-        else {
+        // The uuid is read in place: no array per row (start-up reads every row).
+        let uuid = stmt.withBlob(1) { raw -> UUID? in
+            guard raw.count == 16 else { return nil }
+            return UUID(
+                uuid: (
+                    raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7],
+                    raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]
+                ))
+        }
+        guard let uuid, let username = stmt.string(2), let hash = stmt.string(4) else {
             throw StoreError(.notADatabase, message: "database \(path) holds a malformed user row")
         }
-        let uuid = UUID(
-            uuid: (
-                raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7],
-                raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]
-            ))
         return User(
             id: stmt.int64(0), uuid: uuid, username: username, email: stmt.string(3),
             passwordHash: hash,
