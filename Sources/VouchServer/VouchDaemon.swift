@@ -62,7 +62,14 @@ public enum VouchDaemon {
         notifier.status("loading users and tokens")
         // The whole-file check of a database that opening did not write to
         // runs alongside the load; nothing writes before it has passed.
-        let integrity = store.integrityCheckDeferred ? BackgroundJob { try store.checkIntegrity() } : nil
+        let integrity =
+            store.integrityCheckDeferred
+            ? BackgroundJob {
+                let started = ContinuousClock.now
+                try store.checkIntegrity()
+                logger.info(
+                    "database check passed", metadata: ["ms": "\((ContinuousClock.now - started).milliseconds)"])
+            } : nil
         do {
             // Tokens stream in from the database while the user indexes are built.
             try accounts.load(alongside: { try tokens.load() })

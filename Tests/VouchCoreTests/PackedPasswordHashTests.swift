@@ -55,3 +55,13 @@ import VouchSecrets
         #expect(a.packedHash != PackedPasswordHash(KnownVectors.argon2cffiSmall))
     }
 }
+
+extension PackedPasswordHashTests {
+    @Test(arguments: KnownVectors.all + ["", "$argon2id$v=19$m=1024,t=1,p=1$!!!!$????"])
+    func packedFromBytesInPlaceEqualsPackedFromTheString(text: String) {
+        var copy = text
+        let fromBytes = copy.withUTF8 { PackedPasswordHash(utf8: $0) }
+        #expect(fromBytes == PackedPasswordHash(text))
+        #expect(fromBytes.text == text)
+    }
+}

@@ -19,6 +19,12 @@ struct PackedPasswordHash: Hashable, Sendable {
         storage = Argon2idFields(exactly: text).map(Storage.argon2id) ?? .text(text)
     }
 
+    /// From UTF-8 in place (a database column): a string is made only when
+    /// the hash cannot be packed.
+    init(utf8: UnsafeBufferPointer<UInt8>) {
+        storage = Argon2idFields.parse(utf8).map(Storage.argon2id) ?? .text(String(decoding: utf8, as: UTF8.self))
+    }
+
     /// The stored string.
     var text: String {
         switch storage {
@@ -41,20 +47,103 @@ private struct Argon2idFields: Hashable, Sendable {
     var hash0: UInt64, hash1: UInt64, hash2: UInt64, hash3: UInt64
     var memoryKiB: UInt32, iterations: UInt32, parallelism: UInt32
 
+    /// Parses the one canonical spelling, byte by byte and without
+    /// allocating (start-up packs a million of these): decimal parameters
+    /// without leading zeros, base64 whose unused trailing bits are zero.
+    /// Any string it accepts re-encodes to itself.
     init?(exactly text: String) {
-        guard text.utf8.count < 160, text.hasPrefix("$argon2id$v=19$"), let phc = PHCString(text),
-            phc.id == "argon2id", phc.version == 19, phc.salt.count == 16, phc.hash.count == 32,
-            phc.parameters.map(\.key) == ["m", "t", "p"],
-            let m = phc.parameter("m"), let t = phc.parameter("t"), let p = phc.parameter("p")
+        var text = text
+        guard let fields = text.withUTF8({ Self.parse($0) }) else { return nil }
+        self = fields
+    }
+
+    private init(
+        salt: (UInt64, UInt64), hash: (UInt64, UInt64, UInt64, UInt64), m: UInt32, t: UInt32, p: UInt32
+    ) {
+        (salt0, salt1) = salt
+        (hash0, hash1, hash2, hash3) = hash
+        (memoryKiB, iterations, parallelism) = (m, t, p)
+    }
+
+    private static let prefix = Array("$argon2id$v=19$m=".utf8)
+
+    static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Argon2idFields? {
+        var i = 0
+        func literal(_ bytes: some Collection<UInt8>) -> Bool {
+            guard b.count - i >= bytes.count else { return false }
+            for c in bytes {
+                guard b[i] == c else { return false }
+                i += 1
+            }
+            return true
+        }
+        func decimal() -> UInt32? {
+            let start = i
+            var value: UInt64 = 0
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39, i - start < 10 {
+                value = value * 10 + UInt64(b[i] - 0x30)
+                i += 1
+            }
+            let digits = i - start
+            guard digits > 0, value <= UInt64(UInt32.max), digits == 1 || b[start] != 0x30 else { return nil }
+            return UInt32(value)
+        }
+        /// `count` bytes of base64, handed over as big-endian words (`count` a multiple of 8).
+        func base64(bytes count: Int, _ word: (Int, UInt64) -> Void) -> Bool {
+            let chars = (count * 8 + 5) / 6
+            guard b.count - i >= chars else { return false }
+            var acc: UInt64 = 0
+            var bits = 0
+            var produced = 0
+            var current: UInt64 = 0
+            for k in 0..<chars {
+                guard let v = sextet(b[i + k]) else { return false }
+                acc = acc << 6 | UInt64(v)
+                bits += 6
+                if bits >= 8 {
+                    bits -= 8
+                    current = current << 8 | (acc >> UInt64(bits)) & 0xFF
+                    produced += 1
+                    if produced % 8 == 0 {
+                        word(produced / 8 - 1, current)
+                        current = 0
+                    }
+                    acc &= (1 << UInt64(bits)) - 1
+                }
+            }
+            guard produced == count, acc == 0 else { return false }  // canonical: unused bits zero
+            i += chars
+            return true
+        }
+        var salt: (UInt64, UInt64) = (0, 0)
+        var hash: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        guard literal(prefix), let m = decimal(), literal(",t=".utf8), let t = decimal(), literal(",p=".utf8),
+            let p = decimal(), literal("$".utf8),
+            base64(bytes: 16, { k, w in if k == 0 { salt.0 = w } else { salt.1 = w } }), literal("$".utf8),
+            base64(
+                bytes: 32,
+                { k, w in
+                    switch k {
+                    case 0: hash.0 = w
+                    case 1: hash.1 = w
+                    case 2: hash.2 = w
+                    default: hash.3 = w
+                    }
+                }),
+            i == b.count
         else { return nil }
-        memoryKiB = m
-        iterations = t
-        parallelism = p
-        (salt0, salt1) = (Self.word(phc.salt, 0), Self.word(phc.salt, 1))
-        (hash0, hash1) = (Self.word(phc.hash, 0), Self.word(phc.hash, 1))
-        (hash2, hash3) = (Self.word(phc.hash, 2), Self.word(phc.hash, 3))
-        // Only a canonical string is packed: decimal without leading zeros and so on.
-        guard phcString == text else { return nil }
+        return Argon2idFields(salt: salt, hash: hash, m: m, t: t, p: p)
+    }
+
+    private static func sextet(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return c - UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): return c - UInt8(ascii: "a") + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0") + 52
+        case UInt8(ascii: "+"): return 62
+        case UInt8(ascii: "/"): return 63
+        default: return nil
+        }
     }
 
     var phcString: String {
@@ -63,12 +152,6 @@ private struct Argon2idFields: Hashable, Sendable {
         out += "$"
         out += Self.base64([hash0, hash1, hash2, hash3])
         return out
-    }
-
-    private static func word(_ bytes: [UInt8], _ i: Int) -> UInt64 {
-        var w: UInt64 = 0
-        for j in 0..<8 { w = w << 8 | UInt64(bytes[i * 8 + j]) }
-        return w
     }
 
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)

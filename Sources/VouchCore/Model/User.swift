@@ -48,11 +48,22 @@ public struct User: Hashable, Sendable, CustomStringConvertible {
         flags: UserFlags, createdAt: Int64, updatedAt: Int64, lastLogin: Int64? = nil,
         failedLogins: UInt32 = 0, lockedUntil: Int64? = nil, failuresSince: Int64? = nil
     ) {
+        self.init(
+            id: id, uuid: uuid, username: username, email: email, packedHash: PackedPasswordHash(passwordHash),
+            flags: flags, createdAt: createdAt, updatedAt: updatedAt, lastLogin: lastLogin,
+            failedLogins: failedLogins, lockedUntil: lockedUntil, failuresSince: failuresSince)
+    }
+
+    init(
+        id: Int64, uuid: UUID, username: String, email: String?, packedHash: PackedPasswordHash,
+        flags: UserFlags, createdAt: Int64, updatedAt: Int64, lastLogin: Int64? = nil,
+        failedLogins: UInt32 = 0, lockedUntil: Int64? = nil, failuresSince: Int64? = nil
+    ) {
         self.id = id
         self.uuid = uuid
         self.username = username
         self.email = email
-        self.packedHash = PackedPasswordHash(passwordHash)
+        self.packedHash = packedHash
         self.flags = flags
         self.createdAt = createdAt
         self.updatedAt = updatedAt

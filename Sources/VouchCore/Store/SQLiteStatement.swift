@@ -93,6 +93,12 @@ public final class SQLiteStatement {
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
 
+    /// Calls `body` with a text column's UTF-8 in place (nil for NULL), valid only during the call.
+    public func withText<R>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        guard let text = sqlite3_column_text(handle, column) else { return body(nil) }
+        return body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column))))
+    }
+
     public func blob(_ column: Int32) -> [UInt8]? {
         guard let raw = sqlite3_column_blob(handle, column) else {
             return isNull(column) ? nil : []

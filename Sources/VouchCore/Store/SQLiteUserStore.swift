@@ -334,12 +334,14 @@ public final class SQLiteUserStore: UserStore {
                     raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]
                 ))
         }
-        guard let uuid, let username = stmt.string(2), let hash = stmt.string(4) else {
+        // The hash is packed straight from the column (see PackedPasswordHash).
+        let hash = stmt.withText(4) { $0.map(PackedPasswordHash.init(utf8:)) }
+        guard let uuid, let username = stmt.string(2), let hash else {
             throw StoreError(.notADatabase, message: "database \(path) holds a malformed user row")
         }
         return User(
             id: stmt.int64(0), uuid: uuid, username: username, email: stmt.string(3),
-            passwordHash: hash,
+            packedHash: hash,
             flags: UserFlags(rawValue: UInt8(truncatingIfNeeded: stmt.int64(5))),
             createdAt: stmt.int64(6), updatedAt: stmt.int64(7), lastLogin: stmt.optionalInt64(8),
             failedLogins: UInt32(clamping: stmt.int64(9)), lockedUntil: stmt.optionalInt64(10),

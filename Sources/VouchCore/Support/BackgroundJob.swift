@@ -26,5 +26,5 @@ public final class BackgroundJob: Sendable {
 
 extension Duration {
     /// Whole milliseconds (for log lines).
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+    public var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }
