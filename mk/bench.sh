@@ -31,7 +31,7 @@ trap 'exit 130' INT TERM
 
 log() { echo "# $*" >&2; }
 # field NAME < RESULT line
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -1; }
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 # mean of numbers on stdin
 mean() { awk '{ s += $1; n++ } END { if (n) printf "%.1f", s / n; else print "nan" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
