@@ -47,12 +47,13 @@ fuzz-corpus:
 
 test-sanitizers: test-asan test-tsan
 
+# Under a sanitizer every vouchd the integration tests start is several times
+# slower, and fifty of them starting at once on 2 cores starve each other (and
+# the test process) into time-outs: run the tests one at a time.
 test-asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --no-parallel
 
-# Under TSan every vouchd the integration tests start is several times slower:
-# run the tests one at a time so 2 cores are not starved into time-outs.
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --no-parallel
