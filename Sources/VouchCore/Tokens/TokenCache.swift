@@ -1,4 +1,3 @@
-
 /// Every live token in memory, by digest, with an index by user, so that
 /// verification never touches the database.  The storage is a ``TokenTable``
 /// (about a hundred bytes a token); nothing outside this class sees it.
