@@ -125,7 +125,7 @@ import VouchSecrets
             touch "$OUT/done"
             """)
         // Long enough that a loaded machine answers the request well before it; the test waits for it anyway.
-        let daemon = try await TestDaemon(config: [hooks.configLine, "hook_timeout = 5s"])
+        let daemon = try await TestDaemon(config: [hooks.configLine, "hook_timeout = 10s"])
         let client = try await daemon.client()
         defer { Task { await client.close() } }
 
