@@ -4,7 +4,8 @@
 /// Not thread-safe: ``TokenCache`` holds it under its lock.
 struct TokenTable: Sendable {
     private(set) var records: [PackedToken] = []
-    private var index: DigestIndex
+    /// By digest; a digest is a uniform SHA-256, so its first word is its hash.
+    private var index: SlotIndex
     /// The first slot of each user's list.
     private var heads: [Int64: UInt32] = [:]
     /// Labels and fingerprints, which most tokens lack, by token id.
@@ -14,13 +15,13 @@ struct TokenTable: Sendable {
 
     /// A table that takes `capacity` tokens without reallocating.
     init(capacity: Int = 0) {
-        index = DigestIndex(capacity: capacity)
+        index = SlotIndex(capacity: capacity)
         records.reserveCapacity(capacity)
     }
 
     var count: Int { records.count }
 
-    func slot(of digest: TokenDigest) -> Int? { index.find(digest, in: records) }
+    func slot(of digest: TokenDigest) -> Int? { index.find(digest.a) { records[$0].digest == digest } }
 
     /// The full record in `slot`.
     func record(at slot: Int) -> TokenRecord {
@@ -51,7 +52,7 @@ struct TokenTable: Sendable {
         }
         heads[r.userId] = UInt32(slot)
         records.append(t)
-        index.insert(slot: slot, in: records)
+        index.insert(r.digest.a, slot: slot)
         if t.flags.contains(.hasLabel) { labels[r.id] = r.label }
         if t.flags.contains(.hasFingerprint) { fingerprints[r.id] = r.fingerprint }
         if r.purpose == .session { sessionCount += 1 }
@@ -61,7 +62,7 @@ struct TokenTable: Sendable {
     mutating func remove(at slot: Int) {
         let gone = records[slot]
         unlink(slot)
-        index.remove(slot: slot, in: records)
+        index.remove(gone.digest.a, slot: slot)
         if gone.flags.contains(.hasLabel) { labels[gone.id] = nil }
         if gone.flags.contains(.hasFingerprint) { fingerprints[gone.id] = nil }
         if gone.purpose == .session { sessionCount -= 1 }
@@ -70,7 +71,7 @@ struct TokenTable: Sendable {
             // Read after unlinking: the last record may have been the removed one's neighbour.
             let moved = records[last]
             records[slot] = moved
-            index.move(moved.digest, from: last, to: slot)
+            index.move(moved.digest.a, from: last, to: slot)
             if moved.prev != PackedToken.noSlot {
                 records[Int(moved.prev)].next = UInt32(slot)
             } else {

@@ -1,5 +1,6 @@
-/// A hash index from keys to slots of an array kept elsewhere: the keys
-/// themselves are not stored, a lookup checks the candidate slot's entry.
+/// A hash index from keys to slots of an array kept elsewhere (the user
+/// cache's entries, the token table's records): the keys themselves are not
+/// stored, a lookup checks the candidate slot's entry.
 ///
 /// Each bucket is one `UInt64`: the high 32 bits of the key's 64-bit hash (a
 /// tag that rejects most non-matching candidates without touching the
@@ -135,7 +136,8 @@ struct SlotIndex: Sendable {
     }
 }
 
-/// The 64-bit hashes the user indexes are keyed by.
+/// The 64-bit hashes the user indexes are keyed by (the token table uses
+/// the first word of a token's SHA-256 digest).
 enum SlotHash {
     /// Fibonacci hashing: ids are mostly consecutive, the product spreads
     /// them over the top bits.
