@@ -58,32 +58,12 @@ while let a = args.popFirst() {
 }
 guard let databasePath else { fail("--database is required") }
 
-/// base64url without padding.
-func base64URL(_ bytes: [UInt8]) -> String {
-    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-    var out: [UInt8] = []
-    var i = 0
-    while i + 3 <= bytes.count {
-        let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-        for shift: UInt32 in [18, 12, 6, 0] { out.append(alphabet[Int((n >> shift) & 63)]) }
-        i += 3
-    }
-    if bytes.count - i == 2 {
-        let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-        for shift: UInt32 in [18, 12, 6] { out.append(alphabet[Int((n >> shift) & 63)]) }
-    } else if bytes.count - i == 1 {
-        let n = UInt32(bytes[i]) << 16
-        for shift: UInt32 in [18, 12] { out.append(alphabet[Int((n >> shift) & 63)]) }
-    }
-    return String(decoding: out, as: UTF8.self)
-}
-
 /// The benchmark's session token number `i`.
 func benchToken(_ i: Int) -> String {
     let seed = Array("vouch-bench-token-\(i)".utf8)
     var digest = [UInt8](repeating: 0, count: 32)
-    _ = SHA256(seed, seed.count, &digest)
-    return "vch_" + base64URL(digest)
+    vouch_sha256(seed, seed.count, &digest)
+    return "vch_" + Base64.encode(digest, alphabet: .url)
 }
 
 let logger = Logger(label: "vouch-seed")

@@ -65,3 +65,14 @@ extension PackedPasswordHashTests {
         #expect(fromBytes.text == text)
     }
 }
+
+extension PackedPasswordHashTests {
+    @Test func neitherDescriptionShowsTheHash() {
+        for text in [KnownVectors.argon2cffiSmall, KnownVectors.bcrypt2b] {
+            let packed = PackedPasswordHash(text)
+            for shown in [String(describing: packed), String(reflecting: packed), "\(packed)"] {
+                #expect(shown == "<password hash>")
+            }
+        }
+    }
+}

@@ -60,39 +60,3 @@ struct PHCString {
         return UInt32(s)
     }
 }
-
-/// Standard base64 (`+` and `/`) without padding, as in PHC strings.
-enum Base64 {
-    static func decode(_ s: Substring) -> [UInt8]? {
-        let utf8 = s.utf8
-        guard !utf8.isEmpty, utf8.count % 4 != 1 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count * 3 / 4)
-        var acc: UInt32 = 0
-        var bits = 0
-        for c in utf8 {
-            guard let v = value(c) else { return nil }
-            acc = (acc << 6) | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
-                acc &= (1 << UInt32(bits)) - 1
-            }
-        }
-        // Leftover bits must be zero (canonical encoding).
-        guard acc == 0 else { return nil }
-        return out
-    }
-
-    private static func value(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return c - UInt8(ascii: "A")
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): return c - UInt8(ascii: "a") + 26
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0") + 52
-        case UInt8(ascii: "+"): return 62
-        case UInt8(ascii: "/"): return 63
-        default: return nil
-        }
-    }
-}

@@ -7,7 +7,11 @@
 /// (imported bcrypt, yescrypt, PBKDF2, other argon2 shapes) is kept as text.
 /// `text` always gives back exactly the string that was stored: a string is
 /// packed only if re-encoding its fields reproduces it byte for byte.
-struct PackedPasswordHash: Hashable, Sendable {
+///
+/// `description` and `debugDescription` say nothing of the hash, like
+/// ``User``'s: a hash in a log line or a failed test's output is a target
+/// for offline guessing.
+struct PackedPasswordHash: Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     private enum Storage: Hashable, Sendable {
         case argon2id(Argon2idFields)
         case text(String)
@@ -32,6 +36,9 @@ struct PackedPasswordHash: Hashable, Sendable {
         case .text(let text): return text
         }
     }
+
+    var description: String { "<password hash>" }
+    var debugDescription: String { description }
 
     /// Whether the hash is held as decoded fields (for tests and accounting).
     var isPacked: Bool {
@@ -97,7 +104,7 @@ private struct Argon2idFields: Hashable, Sendable {
             var produced = 0
             var current: UInt64 = 0
             for k in 0..<chars {
-                guard let v = sextet(b[i + k]) else { return false }
+                guard let v = Base64.value(b[i + k]) else { return false }
                 acc = acc << 6 | UInt64(v)
                 bits += 6
                 if bits >= 8 {
@@ -135,17 +142,6 @@ private struct Argon2idFields: Hashable, Sendable {
         return Argon2idFields(salt: salt, hash: hash, m: m, t: t, p: p)
     }
 
-    private static func sextet(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return c - UInt8(ascii: "A")
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): return c - UInt8(ascii: "a") + 26
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0") + 52
-        case UInt8(ascii: "+"): return 62
-        case UInt8(ascii: "/"): return 63
-        default: return nil
-        }
-    }
-
     var phcString: String {
         var out = "$argon2id$v=19$m=\(memoryKiB),t=\(iterations),p=\(parallelism)$"
         out += Self.base64([salt0, salt1])
@@ -154,37 +150,11 @@ private struct Argon2idFields: Hashable, Sendable {
         return out
     }
 
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    /// Standard base64 of the words' big-endian bytes, without padding.
+    /// Standard base64 of the words' big-endian bytes.
     private static func base64(_ words: [UInt64]) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(words.count * 8)
-        for w in words {
-            for shift in stride(from: 56, through: 0, by: -8) {
-                bytes.append(UInt8(truncatingIfNeeded: w >> UInt64(shift)))
-            }
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var i = 0
-        while i + 3 <= bytes.count {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out += [
-                alphabet[Int(v >> 18)], alphabet[Int(v >> 12 & 63)], alphabet[Int(v >> 6 & 63)], alphabet[Int(v & 63)],
-            ]
-            i += 3
-        }
-        switch bytes.count - i {
-        case 1:
-            let v = UInt32(bytes[i]) << 16
-            out += [alphabet[Int(v >> 18)], alphabet[Int(v >> 12 & 63)]]
-        case 2:
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-            out += [alphabet[Int(v >> 18)], alphabet[Int(v >> 12 & 63)], alphabet[Int(v >> 6 & 63)]]
-        default:
-            break
-        }
-        return String(decoding: out, as: UTF8.self)
+        Base64.encode(
+            words.flatMap { w in stride(from: 56, through: 0, by: -8).map { UInt8(truncatingIfNeeded: w >> UInt64($0)) }
+            })
     }
+
 }

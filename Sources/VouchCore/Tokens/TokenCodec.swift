@@ -87,7 +87,7 @@ public enum TokenCodec {
         }
         var text = Array(purpose.prefix.utf8)
         text.reserveCapacity(purpose.prefix.utf8.count + encodedLength)
-        base64URL(random, into: &text)
+        Base64.encode(random, alphabet: .url, into: &text)
         defer { text.withUnsafeMutableBytes { SecretBytes.wipe($0) } }
         let token = SecretBytes(text)
         return (token, TokenDigest(of: token))
@@ -99,28 +99,6 @@ public enum TokenCodec {
             guard raw.count == 4 + encodedLength else { return nil }
             for p in TokenPurpose.allCases where raw.starts(with: p.prefix.utf8) { return p }
             return nil
-        }
-    }
-
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    static func base64URL(_ bytes: [UInt8], into out: inout [UInt8]) {
-        var i = 0
-        while i + 3 <= bytes.count {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            for shift in [18, 12, 6, 0] { out.append(alphabet[Int((n >> UInt32(shift)) & 63)]) }
-            i += 3
-        }
-        let rest = bytes.count - i
-        if rest == 1 {
-            let n = UInt32(bytes[i]) << 16
-            out.append(alphabet[Int((n >> 18) & 63)])
-            out.append(alphabet[Int((n >> 12) & 63)])
-        } else if rest == 2 {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-            out.append(alphabet[Int((n >> 18) & 63)])
-            out.append(alphabet[Int((n >> 12) & 63)])
-            out.append(alphabet[Int((n >> 6) & 63)])
         }
     }
 }
