@@ -266,8 +266,4 @@ public final class Dispatcher: Sendable {
         append(id, op, outcome, to: &out)
         return out.bytes
     }
-
-    static func failure(_ id: UInt32, _ op: Opcode, _ status: Status, _ message: String) -> [UInt8] {
-        ResponseMessage.encodeFailure(id: id, opcode: op.rawValue, status: status, message: message)
-    }
 }

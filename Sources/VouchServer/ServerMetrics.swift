@@ -1,4 +1,5 @@
 import Synchronization
+import VouchCore
 
 /// Counters for `status`, updated without locks.
 public final class ServerMetrics: Sendable {
@@ -8,10 +9,7 @@ public final class ServerMetrics: Sendable {
 
     public init() {}
 
-    public var uptimeMillis: Int64 {
-        let d = ContinuousClock.now - startedAt
-        return d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
-    }
+    public var uptimeMillis: Int64 { (ContinuousClock.now - startedAt).milliseconds }
     public var requests: Int64 { requestsServed.load(ordering: .relaxed) }
     public var openConnections: Int64 { connections.load(ordering: .relaxed) }
 }

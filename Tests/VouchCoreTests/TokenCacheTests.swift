@@ -226,7 +226,10 @@ private struct Model {
         let records = (Int64(2)...1000).map { (id: Int64) -> TokenRecord in
             Self.record(id, user: id % 7, label: id % 100 == 0 ? "l\(id)" : "")
         }
-        cache.replaceAll(records)
+        var all = TokenCache.Builder()
+        all.reserve(records.count)
+        for r in records { all.add(r) }
+        cache.replaceAll(with: all)
         #expect(cache.count == records.count)
         #expect(cache.entry(Self.record(1, user: 1).digest) == nil)
         for r in records { #expect(cache.entry(r.digest) == r) }

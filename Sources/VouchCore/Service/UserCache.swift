@@ -38,12 +38,14 @@ public final class UserCache: Sendable {
         var byName = SlotIndex()
         var byEmail = SlotIndex()
 
-        init(capacity: Int = 0) {
-            entries.reserveCapacity(capacity)
-            byID = SlotIndex(capacity: capacity)
-            byUUID = SlotIndex(capacity: capacity)
-            byName = SlotIndex(capacity: capacity)
-            byEmail = SlotIndex(capacity: capacity)
+        /// Every user at once: the indexes are built in one sorted pass each.
+        init(users: [User]) {
+            entries = users.map(Entry.init)
+            let entries = self.entries
+            byID = SlotIndex(count: entries.count) { SlotHash.id(entries[$0].user.id) }
+            byUUID = SlotIndex(count: entries.count) { SlotHash.of(entries[$0].user.uuid) }
+            byName = SlotIndex(count: entries.count) { SlotHash.of(entries[$0].nameKey) }
+            byEmail = SlotIndex(count: entries.count) { entries[$0].emailKey.map(SlotHash.of) }
         }
 
         func slot(_ id: Int64) -> Int? { byID.find(SlotHash.id(id)) { entries[$0].user.id == id } }
@@ -102,21 +104,16 @@ public final class UserCache: Sendable {
 
     let state: Locked<Storage>
 
+    /// A cache of `users`, whose ids, uuids, usernames and emails must be
+    /// distinct (the store's unique constraints see to it).
     public init(users: [User] = []) {
-        var storage = Storage(capacity: users.count)
-        for user in users { storage.insert(Entry(user)) }
-        state = Locked(storage)
+        state = Locked(Storage(users: users))
     }
 
-    /// Replaces the whole content (used when loading from the store).
+    /// Replaces the whole content (used when loading from the store); the
+    /// users must be distinct, as for `init(users:)`.
     public func replaceAll(_ users: [User]) {
-        var storage = Storage()
-        storage.entries = users.map(Entry.init)
-        let entries = storage.entries
-        storage.byID = SlotIndex(count: entries.count) { SlotHash.id(entries[$0].user.id) }
-        storage.byUUID = SlotIndex(count: entries.count) { SlotHash.of(entries[$0].user.uuid) }
-        storage.byName = SlotIndex(count: entries.count) { SlotHash.of(entries[$0].nameKey) }
-        storage.byEmail = SlotIndex(count: entries.count) { entries[$0].emailKey.map(SlotHash.of) }
+        let storage = Storage(users: users)
         state.withLock { $0 = storage }
     }
 

@@ -23,8 +23,3 @@ public final class BackgroundJob: Sendable {
         if let error = failure.withLock({ $0 }) { throw error }
     }
 }
-
-extension Duration {
-    /// Whole milliseconds (for log lines).
-    public var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
-}

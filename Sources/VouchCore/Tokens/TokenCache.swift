@@ -31,14 +31,6 @@ final class TokenCache: Sendable {
         withState { $0 = table }
     }
 
-    /// Replaces every token with `records`, whose digests must be distinct.
-    func replaceAll(_ records: [TokenRecord]) {
-        var builder = Builder()
-        builder.reserve(records.count)
-        for r in records { builder.add(r) }
-        replaceAll(with: builder)
-    }
-
     /// Adds a token, replacing any with the same digest.
     func insert(_ record: TokenRecord) { withState { $0.insert(record) } }
 
