@@ -70,20 +70,24 @@ public enum VouchDaemon {
                 logger.info(
                     "database check passed", metadata: ["ms": "\((ContinuousClock.now - started).milliseconds)"])
             } : nil
+        var loadError: (any Error)?
         do {
             // Tokens stream in from the database while the user indexes are built.
             try accounts.load(alongside: { try tokens.load() })
+        } catch {
+            loadError = error
+        }
+        // Waited for in any case: a corrupt file explains a failed load better
+        // than the load's own error, and must get nothing written to it.
+        do {
             try integrity?.wait()
         } catch {
-            // A corrupt file explains a failed load better than the load's own error.
-            do {
-                try integrity?.wait()
-            } catch let corrupt as StoreError {
-                store.closeWithoutCheckpoint()
-                throw DaemonStartupError("\(config.databasePath): \(corrupt.message)")
-            }
+            store.closeWithoutCheckpoint()
+            throw DaemonStartupError("\(config.databasePath): \(error)")
+        }
+        if let loadError {
             store.checkpointAndClose()
-            throw DaemonStartupError("\(config.databasePath): cannot load users: \(error)")
+            throw DaemonStartupError("\(config.databasePath): cannot load users and tokens: \(loadError)")
         }
         let users = accounts.userCount
         notifier.status("loaded \(users) users")
