@@ -4,18 +4,6 @@ import Testing
 
 /// The open-addressing index behind the user cache, against a plain model.
 @Suite struct SlotIndexTests {
-    /// A deterministic generator, so a failure reproduces.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Keys in an array indexed by a SlotIndex, maintained the way UserCache does it.
     struct Table {
         var keys: [Int] = []
@@ -43,7 +31,7 @@ import Testing
     }
 
     func exercise(hash: @escaping (Int) -> UInt64, operations: Int, keySpace: Int) {
-        var rng = SplitMix(state: 42)
+        var rng = SeededGenerator(state: 42)
         var table = Table(hash: hash)
         var model = Set<Int>()
         for step in 0..<operations {

@@ -4,18 +4,6 @@ import VouchSecrets
 
 @testable import VouchCore
 
-/// A fixed-seed generator, so a failing model run replays exactly.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The reference for the model test: a dictionary, plus its keys in an array
 /// so that the seeded generator picks the same tokens in every run
 /// (a dictionary's order changes from one process to the next).

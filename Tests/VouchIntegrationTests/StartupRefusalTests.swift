@@ -33,19 +33,29 @@ import VouchProtocol
         #expect(fileBytes(daemon.databasePath) == junk)
     }
 
-    @Test func refusesACorruptDatabase() async throws {
-        let daemon = try await stoppedDaemonWithUsers()
-        var bytes = try #require(fileBytes(daemon.databasePath))
+    /// Overwrites 4 KiB page `page` (from 1) of a stopped daemon's database
+    /// with `byte`, then expects vouchd to refuse it as corrupt, naming the
+    /// file, without changing a byte of it.
+    func expectRefusedWithPageOverwritten(
+        _ daemon: TestDaemon, page: Int, with byte: UInt8, fileHasPages pages: Int,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        var bytes = try #require(fileBytes(daemon.databasePath), sourceLocation: sourceLocation)
         let pageSize = 4096
-        #expect(bytes.count >= 3 * pageSize)
-        // Page 2 is the users table's root page.
-        bytes.replaceSubrange(pageSize..<2 * pageSize, with: [UInt8](repeating: 0xA5, count: pageSize))
+        #expect(bytes.count >= pages * pageSize, sourceLocation: sourceLocation)
+        bytes.replaceSubrange((page - 1) * pageSize..<page * pageSize, with: [UInt8](repeating: byte, count: pageSize))
         try bytes.write(to: URL(fileURLWithPath: daemon.databasePath))
         let r = try runVouchd(daemon)
-        #expect(r.status == 1)
-        #expect(r.stderr.contains(daemon.databasePath), "\(r.stderr)")
-        #expect(r.stderr.contains("corrupt"), "\(r.stderr)")
-        #expect(fileBytes(daemon.databasePath) == bytes)
+        #expect(r.status == 1, sourceLocation: sourceLocation)
+        #expect(r.stderr.contains(daemon.databasePath), "\(r.stderr)", sourceLocation: sourceLocation)
+        #expect(r.stderr.contains("corrupt"), "\(r.stderr)", sourceLocation: sourceLocation)
+        #expect(fileBytes(daemon.databasePath) == bytes, sourceLocation: sourceLocation)
+    }
+
+    @Test func refusesACorruptDatabase() async throws {
+        let daemon = try await stoppedDaemonWithUsers()
+        // Page 2 is the users table's root page.
+        try expectRefusedWithPageOverwritten(daemon, page: 2, with: 0xA5, fileHasPages: 3)
     }
 
     /// The whole-file check runs alongside the cache load: damage in a page
@@ -54,16 +64,7 @@ import VouchProtocol
         let daemon = try await stoppedDaemonWithUsers()
         let root = try sqlite3(daemon.databasePath, "SELECT rootpage FROM sqlite_master WHERE name = 'events_by_time'")
         let page = try #require(Int(root.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-        var bytes = try #require(fileBytes(daemon.databasePath))
-        let pageSize = 4096
-        #expect(bytes.count >= page * pageSize)
-        bytes.replaceSubrange((page - 1) * pageSize..<page * pageSize, with: [UInt8](repeating: 0x5A, count: pageSize))
-        try bytes.write(to: URL(fileURLWithPath: daemon.databasePath))
-        let r = try runVouchd(daemon)
-        #expect(r.status == 1)
-        #expect(r.stderr.contains(daemon.databasePath), "\(r.stderr)")
-        #expect(r.stderr.contains("corrupt"), "\(r.stderr)")
-        #expect(fileBytes(daemon.databasePath) == bytes)
+        try expectRefusedWithPageOverwritten(daemon, page: page, with: 0x5A, fileHasPages: page)
     }
 
     @Test func refusesANewerSchema() async throws {
