@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import VouchProtocol
+import VouchSecrets
 
 /// Limits a connection works under.
 struct ConnectionLimits: Sendable {
@@ -60,7 +61,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         inFlight.removeAll()
         self.context = nil
         self.sink = nil
-        self.partial = nil
+        dropPartial()
         output.wipe()
     }
 
@@ -80,6 +81,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
             buffer.discardReadBytes()
             partial = buffer
         }
+    }
+
+    /// Forgets an incomplete frame, zeroing it first: it may hold the start of
+    /// a password (complete frames are zeroed by the framer once decoded).
+    private func dropPartial() {
+        guard var buffer = partial else { return }
+        partial = nil
+        buffer.withUnsafeMutableReadableBytes { SecretBytes.wipe($0) }
     }
 
     private func act(on frame: InboundFrame, context: ChannelHandlerContext) {
@@ -169,7 +178,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func closeAfterWriting(context: ChannelHandlerContext) {
         guard !closing else { return }
         closing = true
-        partial = nil
+        dropPartial()
         _ = emitOutput(context: context)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
