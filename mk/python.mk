@@ -12,7 +12,7 @@ DEB_PACKAGES += python3-venv
 PYTHON       ?= python3
 PY_VENV      := .build/python-venv
 PY_STAMP     := $(PY_VENV)/.requirements-ok
-PY_TEST_REQS := pytest mypy fastapi httpx
+PY_TEST_REQS := pytest mypy fastapi httpx python-multipart
 PY_SOURCES   := $(wildcard clients/python/src/vouch/*.py) clients/python/pyproject.toml clients/python/vouch_build.py
 
 EXAMPLES_SWIFT_SCRATCH := .build-examples-swift

@@ -8,7 +8,7 @@ import datetime
 import pytest
 
 import vouch
-from conftest import PASSWORD, Daemon, unique
+from vouchd_fixture import PASSWORD, Daemon, unique
 
 
 def test_every_method(daemon: Daemon) -> None:

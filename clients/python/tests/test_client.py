@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 import vouch
-from conftest import PASSWORD, Daemon, unique
+from vouchd_fixture import PASSWORD, Daemon, unique
 
 UTC = datetime.timezone.utc
 

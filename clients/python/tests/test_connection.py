@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import vouch
-from conftest import PASSWORD, Daemon, unique
+from vouchd_fixture import PASSWORD, Daemon, unique
 
 
 def test_reconnects_after_the_daemon_restarts(make_daemon) -> None:  # type: ignore[no-untyped-def]

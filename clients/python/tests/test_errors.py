@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 import vouch
-from conftest import PASSWORD, Daemon, unique
+from vouchd_fixture import PASSWORD, Daemon, unique
 
 
 def test_invalid_credentials(client: vouch.Client, user: vouch.User) -> None:
