@@ -41,6 +41,8 @@ python-test: $(PY_STAMP) $(PY_SOURCES)
 # examples/c: a staged install (library, header, vouch.pc), then the
 # example's own Makefile, which asks pkg-config for the flags.
 examples-c-test: clib
+	$(SWIFT) build --product vouchd
+	$(SWIFT) build --product vouchctl
 	rm -rf $(EXAMPLES_C_STAGE)
 	install -d $(EXAMPLES_C_STAGE)$(CLIB_LIBDIR)/pkgconfig $(EXAMPLES_C_STAGE)$(CLIB_PREFIX)/include
 	cp -P build/libvouch.so build/libvouch.so.$(CLIB_SOVER) build/libvouch.so.$(CLIB_VERSION) $(EXAMPLES_C_STAGE)$(CLIB_LIBDIR)/

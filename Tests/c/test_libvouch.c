@@ -4,16 +4,21 @@
  *   alice / "wonderland rabbit 1" (active), carol / "winter songs 9" (inactive)
  *
  * Usage: test_libvouch full SOCKET     every call
- *        test_libvouch down SOCKET     no daemon: VOUCH_ERR_CONNECT, quickly
+ *        test_libvouch down SOCKET     no daemon: VOUCH_ERR_CONNECT, quickly, and why (errno,
+ *                                      vouch_last_errno)
  *        test_libvouch timeout SOCKET  a daemon that never answers: VOUCH_ERR_TIMEOUT
  * Environment: VOUCH_TEST_TOKEN (a session token from vouchctl, optional),
  *              VOUCH_REQUIRE_ACCOUNT_STATUS=1 (fail, not skip, without 0x18). */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vouch.h"
 
@@ -214,6 +219,36 @@ static void test_full(void) {
     vouch_close(c);
 }
 
+/* vouch_last_errno: a listener that goes away under an open handle, then
+ * no socket at all. */
+static void test_last_errno(void) {
+    char path[] = "/tmp/vouch-errno-XXXXXX";
+    CHECK(mkdtemp(path) != NULL, "mkdtemp");
+    char sock_path[64];
+    snprintf(sock_path, sizeof sock_path, "%s/s.sock", path);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    strcpy(sa.sun_path, sock_path);
+    int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(bind(listener, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(listener, 4) == 0, "listen");
+    int err = 0;
+    vouch_client *c = vouch_open(sock_path, 2000, &err);
+    CHECK(c != NULL, "open: %s", vouch_strerror(err));
+    if (c == NULL) return;
+    CHECK(vouch_last_errno(c) == 0, "no failure yet, last_errno %d", vouch_last_errno(c));
+    close(listener); /* never accepted: the connection is reset */
+    unlink(sock_path);
+    int rc = vouch_ping(c);
+    CHECK(rc == VOUCH_ERR_CLOSED || rc == VOUCH_ERR_IO, "ping after reset: %d (%s)", rc, vouch_strerror(rc));
+    int e = vouch_last_errno(c);
+    CHECK(e == 0 || e == ECONNRESET || e == EPIPE, "last_errno after reset %d (%s)", e, strerror(e));
+    CHECK_RC(vouch_ping(c), VOUCH_ERR_CONNECT); /* reconnects: no socket file now */
+    CHECK(vouch_last_errno(c) == ENOENT, "last_errno %d (%s), want ENOENT", vouch_last_errno(c),
+          strerror(vouch_last_errno(c)));
+    CHECK(vouch_last_errno(NULL) == EINVAL, "NULL handle");
+    vouch_close(c);
+    rmdir(path);
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s full|down|timeout SOCKET\n", argv[0]);
@@ -229,8 +264,11 @@ int main(int argc, char **argv) {
         vouch_client *c = vouch_open(sock, 2000, &err);
         CHECK(c == NULL, "opened a socket with no daemon");
         CHECK_RC(err, VOUCH_ERR_CONNECT);
+        CHECK(errno == ENOENT || errno == ECONNREFUSED, "vouch_open left errno %d (%s)", errno,
+              strerror(errno));
         CHECK(now_ms() - t0 < 2000, "took %lld ms", now_ms() - t0);
         vouch_close(c);
+        test_last_errno();
     } else if (strcmp(argv[1], "timeout") == 0) {
         vouch_client *c = must_open(400);
         long long t0 = now_ms();
