@@ -168,3 +168,38 @@ def test_secrets_never_in_exceptions_or_logs(
     login = client.login(user.username, PASSWORD, token=True)
     shown = " ".join(f"{f!r} {f}" for f in failures) + repr(login) + caplog.text
     assert secret not in shown and token not in shown and (login.token or "x") not in shown
+
+
+def test_already_verified(client: vouch.Client, user: vouch.User) -> None:
+    client.update_user(user.id, verified=True)
+    with pytest.raises(vouch.AlreadyVerified) as e:
+        client.request_verify(user.id)
+    assert e.value.status == 17
+
+
+def test_vetoed(client: vouch.Client) -> None:
+    kept = client.create_user(unique("keep"), PASSWORD)
+    with pytest.raises(vouch.Vetoed) as e:
+        client.delete_user(kept.id)
+    assert e.value.status == 19 and e.value.message == "keep- users are kept"
+    assert client.get_user(kept.id) == kept
+
+
+def test_invalid_input(client: vouch.Client) -> None:
+    with pytest.raises(vouch.InvalidInput) as e:
+        client.create_user("", PASSWORD)
+    assert e.value.status == 20 and e.value.message
+
+
+def test_limit_exceeded(make_daemon) -> None:  # type: ignore[no-untyped-def]
+    d = make_daemon(max_requests_in_flight="1", argon2_memory_kib="65536", argon2_iterations="2")
+    with d.client() as c:
+        c.create_user("many", PASSWORD)
+
+    async def burst() -> list:
+        async with d.async_client(timeout=60) as ac:
+            return await asyncio.gather(*(ac.login("many", PASSWORD) for _ in range(10)), return_exceptions=True)
+
+    outcomes = asyncio.run(burst())
+    assert any(isinstance(o, vouch.LimitExceeded) and o.status == 21 for o in outcomes), outcomes
+    assert all(isinstance(o, (vouch.Login, vouch.LimitExceeded)) for o in outcomes), outcomes

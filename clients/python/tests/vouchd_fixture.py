@@ -45,6 +45,11 @@ cat > "{out}/.$VOUCH_EVENT.$n"
 mv "{out}/.$VOUCH_EVENT.$n" "{out}/$VOUCH_EVENT.$n.json"
 """
 
+# Users whose name starts with "keep-" cannot be deleted.
+VETO = """#!/bin/sh
+case "$(cat)" in *'"username":"keep-'*) echo "keep- users are kept" >&2; exit 1;; esac
+"""
+
 
 class Daemon:
     """One vouchd process and its temporary directory."""
@@ -66,6 +71,10 @@ class Daemon:
             script = hooks / event / "50-record"
             script.write_text(RECORDER.format(out=self.hook_output))
             script.chmod(0o755)
+        (hooks / "before_delete").mkdir()
+        veto = hooks / "before_delete" / "50-keep"
+        veto.write_text(VETO)
+        veto.chmod(0o755)
         settings = dict(BASE_CONFIG)
         settings.update(
             socket_path=self.socket_path, database_path=self.database_path, hooks_dir=str(hooks)
