@@ -51,13 +51,13 @@ examples-c-test: clib
 	PKG_CONFIG_SYSROOT_DIR=$(CURDIR)/$(EXAMPLES_C_STAGE) PKG_CONFIG_PATH=$(CURDIR)/$(EXAMPLES_C_STAGE)$(CLIB_LIBDIR)/pkgconfig \
 	  $(MAKE) -C examples/c OUT=$(CURDIR)/build/examples
 	VOUCHD="$(VOUCHD)" VOUCHCTL="$(VOUCHCTL)" LD_LIBRARY_PATH=$(CURDIR)/$(EXAMPLES_C_STAGE)$(CLIB_LIBDIR) \
-	  examples/c/run_test.sh $(CURDIR)/build/examples/login-check
+	  examples/check_login_program.sh $(CURDIR)/build/examples/login-check 'ok: alice (id [0-9]*)' 'No such file or directory'
 
 # examples/swift: its own package (VouchClient by path), in its own scratch
 # directory, built once.
 examples-swift-test:
 	$(SWIFT) build --package-path examples/swift --scratch-path $(EXAMPLES_SWIFT_SCRATCH)
 	VOUCHD="$(VOUCHD)" VOUCHCTL="$(VOUCHCTL)" \
-	  examples/swift/run_test.sh $(EXAMPLES_SWIFT_SCRATCH)/debug/vouch-login
+	  examples/check_login_program.sh $(EXAMPLES_SWIFT_SCRATCH)/debug/vouch-login 'ok: alice (id [0-9]*), token verified for alice' 'cannot connect to vouchd'
 
 examples-test: examples-c-test examples-swift-test

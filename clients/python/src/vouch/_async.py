@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Dict, Optional, Type, TypeVar, Union
 
 from . import _ops as ops
-from ._connection import DEFAULT_MAX_REPLY_BYTES, NOT_SENT, RequestIds, check_timeout, result, socket_path
+from ._connection import NOT_SENT, Settings, result
 from ._errors import ConnectionLost, Timeout, Unavailable, VouchError, error_for
 from ._ops import _UNCHANGED, Call
 from ._types import IssuedToken, Login, ServerStatus, User, UserPage
@@ -82,7 +82,7 @@ class _Connection:
             self.reader.cancel()
 
 
-class AsyncClient:
+class AsyncClient(Settings):
     """An asyncio client for vouchd.  Same methods as `Client`, as coroutines.
 
     Concurrent calls share one connection: each gets a request id and the
@@ -92,22 +92,9 @@ class AsyncClient:
     event loop.
     """
 
-    def __init__(
-        self,
-        socket_path: Optional[str] = None,
-        timeout: Optional[float] = 5.0,
-        *,
-        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
-    ) -> None:
-        self.socket_path = _socket_path(socket_path)
-        self.timeout = check_timeout(timeout)
-        self.max_reply_bytes = max_reply_bytes
+    def _setup(self) -> None:
         self._connection: Optional[_Connection] = None
         self._connecting: Optional[asyncio.Lock] = None
-        self._ids = RequestIds()
-
-    def __repr__(self) -> str:
-        return f"AsyncClient(socket_path={self.socket_path!r}, timeout={self.timeout!r})"
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -287,5 +274,3 @@ class AsyncClient:
             self._connection = _Connection(sock, self.max_reply_bytes)
             return self._connection
 
-
-_socket_path = socket_path

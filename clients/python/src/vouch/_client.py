@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Optional, Type, TypeVar, Union
 
 from . import _ops as ops
-from ._connection import DEFAULT_MAX_REPLY_BYTES, NOT_SENT, RequestIds, check_timeout, result, socket_path
+from ._connection import NOT_SENT, Settings, result
 from ._errors import ConnectionLost, ProtocolError, Timeout, Unavailable, error_for
 from ._ops import _UNCHANGED, Call
 from ._types import IssuedToken, Login, ServerStatus, User, UserPage
@@ -22,7 +22,7 @@ T = TypeVar("T")
 log = logging.getLogger("vouch")
 
 
-class Client:
+class Client(Settings):
     """A blocking client for vouchd over one Unix socket connection.
 
     Thread-safe: calls from several threads take turns on the connection.
@@ -34,23 +34,10 @@ class Client:
     before they are read (`ProtocolError`).
     """
 
-    def __init__(
-        self,
-        socket_path: Optional[str] = None,
-        timeout: Optional[float] = 5.0,
-        *,
-        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
-    ) -> None:
-        self.socket_path = _socket_path(socket_path)
-        self.timeout = check_timeout(timeout)
-        self.max_reply_bytes = max_reply_bytes
+    def _setup(self) -> None:
         self._lock = threading.Lock()
         self._sock: Optional[socket.socket] = None
         self._pid = 0
-        self._ids = RequestIds()
-
-    def __repr__(self) -> str:
-        return f"Client(socket_path={self.socket_path!r}, timeout={self.timeout!r})"
 
     def __enter__(self) -> "Client":
         return self
@@ -265,5 +252,3 @@ def _remaining(deadline: Optional[float]) -> Optional[float]:
         raise Timeout("no answer from vouchd within the timeout")
     return left
 
-
-_socket_path = socket_path

@@ -21,7 +21,7 @@ DEFAULT_MAX_REPLY_BYTES = 16 * 1024 * 1024
 NOT_SENT = frozenset({errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.ESHUTDOWN, errno.EBADF})
 
 
-def socket_path(given: Optional[str]) -> str:
+def given_or_default_socket(given: Optional[str]) -> str:
     """The socket to use: the argument, else $VOUCH_SOCKET, else the default."""
     return given or os.environ.get("VOUCH_SOCKET") or DEFAULT_SOCKET
 
@@ -50,7 +50,28 @@ def result(call: "Call[T]", response: Response) -> T:
     return call.parse(response.body)
 
 
-def check_timeout(timeout: Optional[float]) -> Optional[float]:
-    if timeout is not None and timeout <= 0:
-        raise ValueError("timeout must be positive (or None: wait forever)")
-    return timeout
+class Settings:
+    """What Client and AsyncClient are configured with: `socket_path` (None:
+    $VOUCH_SOCKET, else /run/vouch/vouchd.sock), `timeout` in seconds for each
+    call (None: no limit) and `max_reply_bytes`, the largest reply accepted."""
+
+    def __init__(
+        self,
+        socket_path: Optional[str] = None,
+        timeout: Optional[float] = 5.0,
+        *,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
+    ) -> None:
+        if timeout is not None and timeout <= 0:
+            raise ValueError("timeout must be positive (or None: wait forever)")
+        self.socket_path = given_or_default_socket(socket_path)
+        self.timeout = timeout
+        self.max_reply_bytes = max_reply_bytes
+        self._ids = RequestIds()
+        self._setup()
+
+    def _setup(self) -> None:
+        """The client's own connection state."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(socket_path={self.socket_path!r}, timeout={self.timeout!r})"
