@@ -20,7 +20,7 @@ EXAMPLES_C_STAGE       := build/examples/stage
 
 .PHONY: python-test python-venv examples-test examples-c-test examples-swift-test
 
-$(PY_STAMP): $(DEPS_STAMP)
+$(PY_STAMP): $(DEPS_STAMP) mk/python.mk
 	rm -rf $(PY_VENV)
 	$(PYTHON) -m venv $(PY_VENV)
 	$(PY_VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_TEST_REQS)
