@@ -9,7 +9,8 @@ import Glibc
 import VouchClient
 
 func fail(_ status: Int32, _ message: String) -> Never {
-    fputs("vouch-login: \(message)\n", stderr)
+    let line = Array("vouch-login: \(message)\n".utf8)
+    _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     exit(status)
 }
 
@@ -21,7 +22,7 @@ if input.last == UInt8(ascii: "\n") { input.removeLast() }
 let password = SecretBytes(input)
 input.withUnsafeMutableBytes { SecretBytes.wipe($0) }
 
-do {
+do throws(VouchClientError) {
     let client = try await VouchClient.connect(timeout: .seconds(5))
     defer { Task { await client.close() } }
     let (user, issued) = try await client.login(username: username, password: password, wantToken: true)
@@ -29,7 +30,7 @@ do {
     let (owner, _) = try await client.verifyToken(issued.token)
     print("ok: \(user.username) (id \(user.id)), token verified for \(owner.username)")
     try await client.revokeToken(issued.token)
-} catch let error as VouchClientError {
+} catch {
     switch error.kind {
     case .refused(let status):
         // invalidCredentials, inactive, locked, rateLimited, ...: the daemon's answer.
