@@ -221,17 +221,24 @@ static void test_full(void) {
     vouch_close(c);
 }
 
-/* vouch_last_errno: a listener that goes away under an open handle, then
- * no socket at all. */
-static void test_last_errno(void) {
-    char path[] = "/tmp/vouch-errno-XXXXXX";
-    CHECK(mkdtemp(path) != NULL, "mkdtemp");
-    char sock_path[64];
-    snprintf(sock_path, sizeof sock_path, "%s/s.sock", path);
+/* A listening socket dir/s.sock in a new temporary directory (dir is a
+ * mkdtemp template); its path goes to sock_path. */
+static int temp_listener(char *dir, char *sock_path, size_t len) {
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(sock_path, len, "%s/s.sock", dir);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     strcpy(sa.sun_path, sock_path);
     int listener = socket(AF_UNIX, SOCK_STREAM, 0);
     CHECK(bind(listener, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(listener, 4) == 0, "listen");
+    return listener;
+}
+
+/* vouch_last_errno: a listener that goes away under an open handle, then
+ * no socket at all. */
+static void test_last_errno(void) {
+    char path[] = "/tmp/vouch-errno-XXXXXX";
+    char sock_path[64];
+    int listener = temp_listener(path, sock_path, sizeof sock_path);
     int err = 0;
     vouch_client *c = vouch_open(sock_path, 2000, &err);
     CHECK(c != NULL, "open: %s", vouch_strerror(err));
@@ -283,13 +290,8 @@ static void *run_script(void *arg) {
  * a request the daemon received is never sent again. */
 static void test_reconnect(void) {
     char dir[] = "/tmp/vouch-reconnect-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     char sock_path[64];
-    snprintf(sock_path, sizeof sock_path, "%s/s.sock", dir);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    strcpy(sa.sun_path, sock_path);
-    script_server s = {.listener = socket(AF_UNIX, SOCK_STREAM, 0)};
-    CHECK(bind(s.listener, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(s.listener, 4) == 0, "listen");
+    script_server s = {.listener = temp_listener(dir, sock_path, sizeof sock_path)};
     pthread_t t;
     pthread_create(&t, NULL, run_script, &s);
     int err = 0;
