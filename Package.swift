@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "vouch-seed", targets: ["vouch-seed"]),
         .library(name: "VouchClient", targets: ["VouchClient"]),
         .library(name: "VouchProtocol", targets: ["VouchProtocol"]),
+        .library(name: "VouchSecrets", targets: ["VouchSecrets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -51,7 +52,7 @@ let package = Package(
         .target(
             name: "VouchClient",
             dependencies: [
-                "VouchProtocol",
+                "VouchProtocol", "VouchSecrets",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -75,6 +75,14 @@ VOUCH_API int vouch_last_message(vouch_client *c, char *buf, size_t len) {
     return VOUCH_OK;
 }
 
+VOUCH_API int vouch_last_errno(vouch_client *c) {
+    if (c == NULL) return EINVAL;
+    pthread_mutex_lock(&c->lock);
+    int e = c->last_errno;
+    pthread_mutex_unlock(&c->lock);
+    return e;
+}
+
 /* ---- the call skeleton ------------------------------------------------- */
 
 typedef struct call {

@@ -162,13 +162,23 @@ int vch_roundtrip(vouch_client *c, vch_buf *req, uint8_t opcode, uint32_t id, vc
     int rc = vch_finish_frame(req);
     if (rc) return rc;
     if (req->len - VCH_LENGTH_PREFIX > c->max_request) return VOUCH_ERR_TOO_LONG;
+    errno = 0; /* an end of file sets none: last_errno is then 0 */
+    int reused = c->fd >= 0;
     rc = vch_ensure_connected(c, deadline);
-    if (rc) return rc;
-    rc = send_all(c, req->data, req->len, deadline);
+    if (rc == VOUCH_OK) rc = send_all(c, req->data, req->len, deadline);
+    if (rc == VOUCH_ERR_CLOSED && reused) {
+        /* The daemon had closed the connection (idle timeout, restart) before
+         * the whole request reached it: it cannot have acted on it.  Once
+         * more, on a new connection. */
+        vch_disconnect(c);
+        rc = vch_ensure_connected(c, deadline);
+        if (rc == VOUCH_OK) rc = send_all(c, req->data, req->len, deadline);
+    }
     if (rc == VOUCH_OK) rc = read_frame(c, reply, deadline);
     if (rc == VOUCH_OK)
         rc = vch_parse_response(reply->data, reply->len, opcode, id, status, r, c->last_message,
                                 sizeof c->last_message);
+    c->last_errno = rc == VOUCH_ERR_CONNECT || rc == VOUCH_ERR_IO || rc == VOUCH_ERR_CLOSED ? errno : 0;
     /* A connection-level refusal arrives as a status code with id 0. */
     if (rc != VOUCH_OK) {
         if (drops_connection(rc)) vch_disconnect(c);

@@ -105,6 +105,7 @@ struct vouch_client {
     uint32_t max_reply;     /* reply frame cap */
     char *path;             /* NULL for a handle made from an fd (tests) */
     char last_message[VOUCH_REASON_SIZE];
+    int last_errno;         /* errno of the last VOUCH_ERR_CONNECT, _IO or _CLOSED; 0 if none */
 };
 
 /* A monotonic deadline in milliseconds. */

@@ -4,16 +4,23 @@
  *   alice / "wonderland rabbit 1" (active), carol / "winter songs 9" (inactive)
  *
  * Usage: test_libvouch full SOCKET     every call
- *        test_libvouch down SOCKET     no daemon: VOUCH_ERR_CONNECT, quickly
+ *        test_libvouch down SOCKET     no daemon: VOUCH_ERR_CONNECT, quickly, and why (errno,
+ *                                      vouch_last_errno)
  *        test_libvouch timeout SOCKET  a daemon that never answers: VOUCH_ERR_TIMEOUT
  * Environment: VOUCH_TEST_TOKEN (a session token from vouchctl, optional),
  *              VOUCH_REQUIRE_ACCOUNT_STATUS=1 (fail, not skip, without 0x18). */
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vouch.h"
 
@@ -214,6 +221,97 @@ static void test_full(void) {
     vouch_close(c);
 }
 
+/* A listening socket dir/s.sock in a new temporary directory (dir is a
+ * mkdtemp template); its path goes to sock_path. */
+static int temp_listener(char *dir, char *sock_path, size_t len) {
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(sock_path, len, "%s/s.sock", dir);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    strcpy(sa.sun_path, sock_path);
+    int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(bind(listener, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(listener, 4) == 0, "listen");
+    return listener;
+}
+
+/* vouch_last_errno: a listener that goes away under an open handle, then
+ * no socket at all. */
+static void test_last_errno(void) {
+    char path[] = "/tmp/vouch-errno-XXXXXX";
+    char sock_path[64];
+    int listener = temp_listener(path, sock_path, sizeof sock_path);
+    int err = 0;
+    vouch_client *c = vouch_open(sock_path, 2000, &err);
+    CHECK(c != NULL, "open: %s", vouch_strerror(err));
+    if (c == NULL) return;
+    CHECK(vouch_last_errno(c) == 0, "no failure yet, last_errno %d", vouch_last_errno(c));
+    close(listener); /* never accepted: the connection is reset */
+    unlink(sock_path);
+    /* The send fails (reset), the reconnect finds no socket file. */
+    CHECK_RC(vouch_ping(c), VOUCH_ERR_CONNECT);
+    CHECK(vouch_last_errno(c) == ENOENT, "last_errno %d (%s), want ENOENT", vouch_last_errno(c),
+          strerror(vouch_last_errno(c)));
+    CHECK_RC(vouch_ping(c), VOUCH_ERR_CONNECT);
+    CHECK(vouch_last_errno(c) == ENOENT, "again: last_errno %d", vouch_last_errno(c));
+    CHECK(vouch_last_errno(NULL) == EINVAL, "NULL handle");
+    vouch_close(c);
+    rmdir(path);
+}
+
+/* A one-thread server for test_reconnect.  Connection 1 is closed at once
+ * (an idle timeout); connection 2 gets one ping answered, then is closed when
+ * the next request arrives, unanswered.  Any later connection (a request
+ * sent again) is counted. */
+typedef struct {
+    int listener;
+    int accepted;
+} script_server;
+
+static void *run_script(void *arg) {
+    script_server *s = arg;
+    for (int step = 0; step < 3; step++) {
+        struct pollfd p = {.fd = s->listener, .events = POLLIN};
+        if (poll(&p, 1, step < 2 ? 3000 : 500) != 1) break;
+        int fd = accept(s->listener, NULL, NULL);
+        if (fd < 0) break;
+        s->accepted++;
+        uint8_t req[10];
+        if (step == 1 && recv(fd, req, sizeof req, MSG_WAITALL) == sizeof req) {
+            uint8_t reply[12] = {0, 0, 0, 8, 1, 2, req[6], req[7], req[8], req[9], 0, 0};
+            (void)!write(fd, reply, sizeof reply);
+            struct pollfd q = {.fd = fd, .events = POLLIN};
+            poll(&q, 1, 3000); /* the next request */
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+/* A handle whose connection the daemon closed reconnects once before sending;
+ * a request the daemon received is never sent again. */
+static void test_reconnect(void) {
+    char dir[] = "/tmp/vouch-reconnect-XXXXXX";
+    char sock_path[64];
+    script_server s = {.listener = temp_listener(dir, sock_path, sizeof sock_path)};
+    pthread_t t;
+    pthread_create(&t, NULL, run_script, &s);
+    int err = 0;
+    vouch_client *c = vouch_open(sock_path, 2000, &err);
+    CHECK(c != NULL, "open: %s", vouch_strerror(err));
+    if (c == NULL) return;
+    while (s.accepted < 1) usleep(1000);
+    usleep(50000);                               /* the server has closed connection 1 */
+    CHECK_RC(vouch_ping(c), VOUCH_OK);           /* sent once, on connection 2 */
+    CHECK_RC(vouch_ping(c), VOUCH_ERR_CLOSED);   /* received, then closed: not sent again */
+    CHECK(vouch_last_errno(c) == 0 || vouch_last_errno(c) == ECONNRESET, "last_errno %d",
+          vouch_last_errno(c));
+    pthread_join(t, NULL);
+    CHECK(s.accepted == 2, "%d connections, want 2 (one reconnect, no resend)", s.accepted);
+    vouch_close(c);
+    close(s.listener);
+    unlink(sock_path);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s full|down|timeout SOCKET\n", argv[0]);
@@ -229,8 +327,12 @@ int main(int argc, char **argv) {
         vouch_client *c = vouch_open(sock, 2000, &err);
         CHECK(c == NULL, "opened a socket with no daemon");
         CHECK_RC(err, VOUCH_ERR_CONNECT);
+        CHECK(errno == ENOENT || errno == ECONNREFUSED, "vouch_open left errno %d (%s)", errno,
+              strerror(errno));
         CHECK(now_ms() - t0 < 2000, "took %lld ms", now_ms() - t0);
         vouch_close(c);
+        test_last_errno();
+        test_reconnect();
     } else if (strcmp(argv[1], "timeout") == 0) {
         vouch_client *c = must_open(400);
         long long t0 = now_ms();

@@ -167,6 +167,15 @@ VOUCH_API int vouch_set_timeout(vouch_client *client, int timeout_ms);
  * daemon's reason, e.g. "password too short"; "" if none) into buf. */
 VOUCH_API int vouch_last_message(vouch_client *client, char *buf, size_t len);
 
+/* Why the last call on this handle failed with VOUCH_ERR_CONNECT,
+ * VOUCH_ERR_IO or VOUCH_ERR_CLOSED: the errno of the failing connect, send,
+ * recv or poll (e.g. ENOENT: no socket there; ECONNREFUSED: no daemon
+ * listening; EACCES: no permission on the socket; EPIPE: the daemon closed
+ * the connection), 0 when the daemon just closed it (end of file) or the
+ * last call failed otherwise.  EINVAL for a NULL handle.  (When vouch_open
+ * fails with VOUCH_ERR_CONNECT there is no handle: errno tells why.) */
+VOUCH_API int vouch_last_errno(vouch_client *client);
+
 /* ---- calls (each returns VOUCH_OK or a negative code) ------------------ */
 
 /* hello: exchanges versions; remembers the daemon's frame cap.  out may be NULL. */
