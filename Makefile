@@ -36,9 +36,9 @@ build: deps
 	$(SWIFT) build
 
 # Release executables with the Swift standard library linked in: they need
-# only Debian's shared libraries, not the toolchain, and have no RUNPATH
-# (what install and deb ship).
-SWIFT_RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath
+# only Debian's shared libraries, not the toolchain, have no RUNPATH, and are
+# linked -z now like Debian's hardened binaries (what install and deb ship).
+SWIFT_RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now
 release: deps
 	$(SWIFT) build $(SWIFT_RELEASE_FLAGS) --product vouchd
 	$(SWIFT) build $(SWIFT_RELEASE_FLAGS) --product vouchctl

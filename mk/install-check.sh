@@ -41,7 +41,8 @@ grep -q "^ExecReload=.*/usr/sbin/vouchd --config /etc/vouch/vouchd.conf --check-
 # Self-contained: no RUNPATH, no library from the Swift toolchain.
 toolchain=$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")
 for b in usr/sbin/vouchd usr/bin/vouchctl usr/lib/"$ma"/libvouch.so.1.0.0 "${pamdir#/}"/pam_vouch.so; do
-  if readelf -d "$dest/$b" | grep -Eq 'RUNPATH|RPATH'; then bad "$b has a RUNPATH: $(readelf -d "$dest/$b" | grep -E 'RUNPATH|RPATH')"; fi
+  dyn=$(readelf -d "$dest/$b")
+  if grep -Eq 'RUNPATH|RPATH' <<<"$dyn"; then bad "$b has a RUNPATH: $(grep -E 'RUNPATH|RPATH' <<<"$dyn")"; fi
   libs=$(ldd "$dest/$b")
   if grep -Eq "not found|$toolchain|libswift|libFoundation|libdispatch" <<<"$libs"; then bad "$b needs the toolchain:"; echo "$libs"; fi
 done
@@ -55,7 +56,7 @@ grep -qx "prefix=/usr" "$pc" && grep -qx "libdir=/usr/lib/$ma" "$pc" && grep -qx
 # A second install keeps an edited config.
 echo "# edited" >>"$dest/etc/vouch/vouchd.conf"
 inst install DESTDIR="$dest" PREFIX=/usr
-tail -n1 "$dest/etc/vouch/vouchd.conf" | grep -q "# edited" || bad "the config was overwritten"
+[ "$(tail -n1 "$dest/etc/vouch/vouchd.conf")" = "# edited" ] || bad "the config was overwritten"
 
 # Uninstall removes exactly what install wrote: only the config is left.
 inst uninstall DESTDIR="$dest" PREFIX=/usr

@@ -70,11 +70,12 @@ VOUCH_OWN_DIRS  = $(DOCDIR)/examples/hooks.d/forgot_password $(DOCDIR)/examples/
 # is already built.
 INSTALL_DEPENDS ?= release clib completions
 
+# bash-completion sources the file: no #! line (lintian: bash-completion-with-hashbang).
 COMPLETIONS := build/completions/vouchctl build/completions/_vouchctl build/completions/vouchctl.fish
 completions: $(COMPLETIONS)
 build/completions/vouchctl: $(SWIFT_RELEASE_DIR)/vouchctl
 	@mkdir -p $(@D)
-	$< --generate-completion-script bash >$@
+	$< --generate-completion-script bash | sed '1{/^#!/d}' >$@
 build/completions/_vouchctl: $(SWIFT_RELEASE_DIR)/vouchctl
 	@mkdir -p $(@D)
 	$< --generate-completion-script zsh >$@
