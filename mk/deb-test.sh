@@ -63,6 +63,26 @@ if [ "${1:-}" = --hidden ]; then
     out=$("$h" --confdir "$T/pam.d" --service vouch-test --user bob --answer 'nope nope' auth 2>&1)
     grep -qx "auth: PAM_AUTH_ERR" <<<"$out" && ok "installed pam_vouch.so: wrong password PAM_AUTH_ERR" || bad "pam_vouch.so, wrong password: $out"
 
+    # The pam-auth-update profile, enabled on copies of /etc/pam.d,
+    # /var/lib/pam and /usr/share/pam-configs mounted over them in this
+    # namespace only (the profile's socket= pointed at this vouchd): a vouch
+    # user logs in through common-auth and common-account (pam_unix first).
+    cp -a /etc/pam.d "$T/etc-pam.d" && cp -a /var/lib/pam "$T/var-lib-pam" && cp -a /usr/share/pam-configs "$T/pam-configs"
+    sed -i "s|pam_vouch.so|pam_vouch.so socket=$sock|" "$T/pam-configs/vouch"
+    mount --bind "$T/etc-pam.d" /etc/pam.d && mount --bind "$T/var-lib-pam" /var/lib/pam \
+        && mount --bind "$T/pam-configs" /usr/share/pam-configs || bad "cannot mount copies of the PAM configuration"
+    if DEBIAN_FRONTEND=noninteractive pam-auth-update --enable vouch >"$T/pam-auth-update.log" 2>&1 \
+        && grep -q pam_vouch /etc/pam.d/common-auth; then
+        printf '%s\n' "@include common-auth" "@include common-account" >/etc/pam.d/vouch-common
+        out=$("$h" --confdir /etc/pam.d --service vouch-common --user bob --answer 'correct horse 1' auth account 2>&1)
+        grep -qx "auth: PAM_SUCCESS" <<<"$out" && grep -qx "account: PAM_SUCCESS" <<<"$out" \
+            && ok "pam-auth-update --enable vouch: bob logs in through common-auth, common-account" || bad "common-auth with vouch enabled: $out"
+        out=$("$h" --confdir /etc/pam.d --service vouch-common --user bob --answer 'wrong horse' auth 2>&1)
+        grep -qx "auth: PAM_AUTH_ERR" <<<"$out" && ok "common-auth with vouch enabled: a wrong password fails" || bad "common-auth, wrong password: $out"
+    else
+        bad "pam-auth-update --enable vouch: $(cat "$T/pam-auth-update.log")"
+    fi
+
     # A C program against the installed library, with pkg-config alone.
     cat >"$T/login.c" <<'C'
 #include <stdio.h>
