@@ -35,9 +35,13 @@ $(DEPS_STAMP):
 build: deps
 	$(SWIFT) build
 
+# Release executables with the Swift standard library linked in: they need
+# only Debian's shared libraries, not the toolchain, have no RUNPATH, and are
+# linked -z now like Debian's hardened binaries (what install and deb ship).
+SWIFT_RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now
 release: deps
-	$(SWIFT) build -c release --product vouchd
-	$(SWIFT) build -c release --product vouchctl
+	$(SWIFT) build $(SWIFT_RELEASE_FLAGS) --product vouchd
+	$(SWIFT) build $(SWIFT_RELEASE_FLAGS) --product vouchctl
 
 run: build
 	@mkdir -p $(VAR)
@@ -45,7 +49,7 @@ run: build
 	@echo "  vouchctl --socket ./var/vouchd.sock user create --username bob --password-stdin <<<'correct horse 1'"
 	exec .build/debug/vouchd $(VOUCHD_RUN_FLAGS)
 
-test: deps test-swift check-units clib-test check-install python-test examples-test
+test: deps test-swift check-units clib-test check-install python-test examples-test check-man deb-test
 	@echo "make test: all checks passed"
 
 test-swift: deps

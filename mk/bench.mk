@@ -36,8 +36,8 @@ $(BENCH_BIN): Benchmarks/vouch-bench.c
 	$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror -pthread -o $@ $< -largon2 -lcrypto
 
 bench-tools: bench-deps $(BENCH_BIN)
-	$(SWIFT) build -c release --product vouchd
-	$(SWIFT) build -c release --product vouch-seed
+	$(SWIFT) build $(SWIFT_RELEASE_FLAGS) --product vouchd
+	$(SWIFT) build $(SWIFT_RELEASE_FLAGS) --product vouch-seed
 
 bench: bench-tools
 	@mkdir -p $(dir $(BENCH_OUT))

@@ -52,7 +52,7 @@ build/libvouch.so: build/libvouch.so.$(CLIB_SOVER)
 
 build/vouch.pc: Sources/CVouch/vouch.pc.in
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(CLIB_PREFIX)|g' -e 's|@LIBDIR@|$(CLIB_LIBDIR)|g' \
+	sed -e 's|@PREFIX@|$(CLIB_PREFIX)|g' -e 's|@LIBDIR@|$(CLIB_LIBDIR)|g' -e 's|@INCLUDEDIR@|$(CLIB_PREFIX)/include|g' \
 	    -e 's|@VERSION@|$(CLIB_VERSION)|g' $< > $@
 
 # pam_vouch.so: the libvouch code compiled in with hidden visibility;
