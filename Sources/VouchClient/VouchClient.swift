@@ -66,7 +66,9 @@ public final class VouchClient: Sendable {
 
     /// Sends one request and returns the raw response, whatever its status.
     public func exchange(_ request: Request) async throws(VouchClientError) -> ResponseMessage {
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let first = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        // Request id 0 is reserved for connection-level errors: skipped when the counter wraps.
+        let id = first != RequestMessage.reservedID ? first : nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         var frameBytes = RequestMessage(id: id, request: request).encodeFrame()
         defer { if request.carriesSecret { frameBytes.withUnsafeMutableBytes { SecretBytes.wipe($0) } } }
         let loop = channel.eventLoop

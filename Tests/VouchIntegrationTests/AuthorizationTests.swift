@@ -120,6 +120,60 @@ import VouchProtocol
         daemon.expectLogFreeOf(["authz first pass 1", "authz fourth pass 4", "authz evil pass 5"])
     }
 
+    /// Issue 11: a non-admin's malformed admin request was decoded before
+    /// permission was checked, so it got `bad request` (8) naming the field:
+    /// a map of the admin formats.  The opcode is refused from the header.
+    @Test(.enabled(if: runningAsRoot, "needs root to connect as uid 65534 (setpriv); CI runs as root"))
+    func nonAdminMalformedAdminRequestIsDeniedNotDecoded() async throws {
+        let daemon = try await TestDaemon()
+        try await daemon.createUser("bob", password: "authz first pass 1")
+        let frames: [[UInt8]] = [
+            Wire.request(opcode: 0x13, id: 1, body: [9, 9]),  // set_password, malformed
+            Wire.request(opcode: 0x10, id: 2, body: []),  // create_user, empty body
+            Wire.request(opcode: 0x56, id: 3, body: [1, 2, 3, 4, 5, 6, 7]),  // import_commit, trailing bytes
+            Wire.request(opcode: 0x11, id: 4, body: [9]),  // login (open): still a bad request
+        ]
+        let hex = frames.map { $0.map { String(format: "%02x", $0) }.joined() }.joined(separator: "\n")
+        let script = """
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sys.argv[1])
+            def recv_exact(n):
+                b = b""
+                while len(b) < n:
+                    c = s.recv(n - len(b))
+                    if not c: raise SystemExit("closed")
+                    b += c
+                return b
+            for line in sys.stdin.read().split():
+                s.sendall(bytes.fromhex(line))
+                n = int.from_bytes(recv_exact(4), "big")
+                print(recv_exact(n).hex())
+            """
+        let r = try runProcess(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", "/usr/bin/python3", "-c", script,
+                daemon.socketPath,
+            ],
+            stdin: hex)
+        #expect(r.status == 0, "\(r.stderr)")
+        let responses = try r.out.split(separator: "\n").map { line in
+            let bytes = stride(from: 0, to: line.count, by: 2).map { i -> UInt8 in
+                let start = line.index(line.startIndex, offsetBy: i)
+                return UInt8(line[start..<line.index(start, offsetBy: 2)], radix: 16)!
+            }
+            return try bytes.withUnsafeBytes { try ResponseMessage.decode(payload: $0) }
+        }
+        try #require(responses.count == 4)
+        for response in responses.prefix(3) {
+            #expect(response.status == .permissionDenied, "request \(response.id): \(response.message)")
+            #expect(response.message.contains("needs an admin peer"), "\(response.message)")
+        }
+        #expect(responses[3].status == .badRequest)
+        #expect(daemon.log_().contains("permission denied"))
+    }
+
     @Test func rootPeerIsAdmin() async throws {
         // The tests' own uid is the daemon's uid: an admin peer either way.
         let daemon = try await TestDaemon()
