@@ -31,6 +31,14 @@ public enum VouchDaemon {
             throw DaemonStartupError("socket activation: \(error)")
         }
 
+        if inheritedFD == nil {
+            // Before the database is touched: a daemon already answering on the socket keeps it.
+            do {
+                try SocketFile.prepareToBind(config.socketPath)
+            } catch {
+                throw DaemonStartupError(error.description)
+            }
+        }
         notifier.status("opening \(config.databasePath)")
         // One vouchd per database: held until the process exits (the kernel drops it even after kill -9).
         let databaseLock: DatabaseLock
