@@ -175,23 +175,29 @@ public enum VouchDaemon {
         logger.info("stopped")
     }
 
-    /// `vouchd migrate`: runs pending migrations and returns a one-line report.
+    /// `vouchd migrate`: runs pending migrations and returns a report: one
+    /// line, then one per username that begins with '-' (no longer accepted
+    /// for new users; the existing ones keep working).
     public static func migrate(databasePath: String, logger: Logger) throws -> String {
         do {
             let databaseLock = try DatabaseLock(databasePath: databasePath)
             defer { withExtendedLifetime(databaseLock) {} }
-            let before: Int
+            let store: SQLiteUserStore
+            let report: String
             do {
-                let probe = try SQLiteUserStore.open(path: databasePath, migrate: false, logger: logger)
-                before = (try? probe.schemaVersion()) ?? 0
-                probe.checkpointAndClose()
-                return "\(databasePath): schema is up to date (version \(before))"
-            } catch  where error.kind == .migrationPending {
-                let store = try SQLiteUserStore.open(path: databasePath, migrate: true, logger: logger)
-                let after = (try? store.schemaVersion()) ?? 0
-                store.checkpointAndClose()
-                return "\(databasePath): migrated to schema version \(after)"
+                store = try SQLiteUserStore.open(path: databasePath, migrate: false, logger: logger)
+                report = "\(databasePath): schema is up to date (version \((try? store.schemaVersion()) ?? 0))"
+            } catch where error.kind == .migrationPending {
+                store = try SQLiteUserStore.open(path: databasePath, migrate: true, logger: logger)
+                report = "\(databasePath): migrated to schema version \((try? store.schemaVersion()) ?? 0)"
             }
+            defer { store.checkpointAndClose() }
+            let dashed = (try? store.usernamesBeginningWithDash()) ?? []
+            return ([report]
+                + dashed.map {
+                    "\(databasePath): username \"\($0)\" begins with '-': new users may not; it still works, "
+                        + "but give it after `--` on command lines (vouchctl login -- \($0))"
+                }).joined(separator: "\n")
         } catch {
             throw DaemonStartupError("\(databasePath): \(error.message)")
         }

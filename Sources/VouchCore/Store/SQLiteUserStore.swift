@@ -218,6 +218,17 @@ public final class SQLiteUserStore: UserStore {
         }
     }
 
+    /// Usernames the rules no longer accept for new users because they begin
+    /// with '-' (they were accepted before; `vouchd migrate` reports them).
+    public func usernamesBeginningWithDash() throws(AccountError) -> [String] {
+        try withDatabase("list usernames") { db throws(StoreError) -> [String] in
+            let stmt = try db.prepare("SELECT username FROM users WHERE substr(username, 1, 1) = '-' ORDER BY id")
+            var names: [String] = []
+            while try stmt.step() { names.append(stmt.string(0) ?? "") }
+            return names
+        }
+    }
+
     // MARK: - Helpers
 
     /// Runs `body` under the lock and maps storage errors to account errors.
