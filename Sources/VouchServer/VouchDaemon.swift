@@ -16,9 +16,11 @@ public struct DaemonStartupError: Error, CustomStringConvertible {
 /// Assembles vouchd: store → cache → server, as services of one
 /// `ServiceGroup`, started in that order and stopped in reverse.
 public enum VouchDaemon {
-    /// Runs until SIGTERM or SIGINT.  `configPath` is re-read on SIGHUP.
+    /// Runs until SIGTERM or SIGINT.  `configPath` is re-read on SIGHUP, with
+    /// `overrides` (the command line's) applied again.
     public static func run(
-        config: VouchConfig, configPath: String?, clock: any VouchClock = SystemClock(), logger: Logger
+        config: VouchConfig, configPath: String?, overrides: ConfigOverrides = ConfigOverrides(),
+        clock: any VouchClock = SystemClock(), logger: Logger
     ) async throws {
         if cvouch_disable_core_dumps() != 0 {
             logger.warning("could not disable core dumps", metadata: ["errno": "\(errno)"])
@@ -144,7 +146,9 @@ public enum VouchDaemon {
             ) { _ in notifier.watchdogPing() }
         }
 
-        let reload = ReloadService(configPath: configPath, current: config, notifier: notifier, logger: logger) {
+        let reload = ReloadService(
+            configPath: configPath, overrides: overrides, current: config, notifier: notifier, logger: logger
+        ) {
             next in
             LoggingSetup.level = next.loggerLevel
             accounts.reconfigure(
