@@ -54,6 +54,7 @@ final class ReloadService: Service {
         var next = active
         next.logLevel = loaded.logLevel
         next.passwordMinLength = loaded.passwordMinLength
+        next.passwordRefuseIdentity = loaded.passwordRefuseIdentity
         next.argon2 = loaded.argon2
         next.lockoutDeny = loaded.lockoutDeny
         next.lockoutFailInterval = loaded.lockoutFailInterval

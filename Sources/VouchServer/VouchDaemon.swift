@@ -61,7 +61,7 @@ public enum VouchDaemon {
         }
         let accounts = AccountService(
             store: store, hasher: PasswordHasher(parameters: config.argon2),
-            policy: PasswordPolicy(minLength: config.passwordMinLength), clock: clock, logger: logger,
+            policy: PasswordPolicy(config: config), clock: clock, logger: logger,
             lockout: LockoutPolicy(config: config))
         let tokens = TokenService(
             store: store,
@@ -153,7 +153,7 @@ public enum VouchDaemon {
             LoggingSetup.level = next.loggerLevel
             accounts.reconfigure(
                 hasher: PasswordHasher(parameters: next.argon2),
-                policy: PasswordPolicy(minLength: next.passwordMinLength))
+                policy: PasswordPolicy(config: next))
             accounts.setLockoutPolicy(LockoutPolicy(config: next))
             rateLimiter.setFailuresPerMinute(next.loginFailuresPerMinute)
         }
