@@ -191,17 +191,17 @@ public enum VouchDaemon {
             do {
                 store = try SQLiteUserStore.open(path: databasePath, migrate: false, logger: logger)
                 report = "\(databasePath): schema is up to date (version \((try? store.schemaVersion()) ?? 0))"
-            } catch where error.kind == .migrationPending {
+            } catch  where error.kind == .migrationPending {
                 store = try SQLiteUserStore.open(path: databasePath, migrate: true, logger: logger)
                 report = "\(databasePath): migrated to schema version \((try? store.schemaVersion()) ?? 0)"
             }
             defer { store.checkpointAndClose() }
             let dashed = (try? store.usernamesBeginningWithDash()) ?? []
-            return ([report]
-                + dashed.map {
-                    "\(databasePath): username \"\($0)\" begins with '-': new users may not; it still works, "
-                        + "but give it after `--` on command lines (vouchctl login -- \($0))"
-                }).joined(separator: "\n")
+            let notes = dashed.map {
+                "\(databasePath): username \"\($0)\" begins with '-': new users may not; it still works, "
+                    + "but give it after `--` on command lines (vouchctl login -- \($0))"
+            }
+            return ([report] + notes).joined(separator: "\n")
         } catch {
             throw DaemonStartupError("\(databasePath): \(error.message)")
         }

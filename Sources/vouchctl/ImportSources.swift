@@ -247,7 +247,8 @@ enum Converters {
             }
             let hash = String(fields[1])
             if hash.isEmpty || hash.hasPrefix("!") || hash.hasPrefix("*") {
-                source.skipped.append(("\(location) (\(name))", "the password is locked or disabled ('!', '*' or empty)"))
+                source.skipped.append(
+                    ("\(location) (\(name))", "the password is locked or disabled ('!', '*' or empty)"))
                 continue
             }
             // Days since 1970 of the last password change.

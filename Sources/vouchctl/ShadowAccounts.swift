@@ -24,7 +24,8 @@ struct ShadowAccounts {
                 if fields.count >= 3, let uid = UInt32(fields[2]) { uids[String(fields[0])] = uid }
             }
         } else if !all {
-            throw CLIFailure.refused("cannot read \(passwd) (the uids that tell regular users apart; --all imports every entry)")
+            throw CLIFailure.refused(
+                "cannot read \(passwd) (the uids that tell regular users apart; --all imports every entry)")
         }
         var range: ClosedRange<UInt32>? = nil
         if !all {
