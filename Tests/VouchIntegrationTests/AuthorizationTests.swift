@@ -71,38 +71,7 @@ import VouchProtocol
             RequestMessage(id: 8, request: .deleteUser(.username("bob"))).encodeFrame(),
         ]
         frames.append(RequestMessage(id: 9, request: loginRequest("bob", "authz fourth pass 4")).encodeFrame())
-        let hex = frames.map { $0.map { String(format: "%02x", $0) }.joined() }.joined(separator: "\n")
-        let script = """
-            import socket, sys
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(sys.argv[1])
-            def recv_exact(n):
-                b = b""
-                while len(b) < n:
-                    c = s.recv(n - len(b))
-                    if not c: raise SystemExit("closed")
-                    b += c
-                return b
-            for line in sys.stdin.read().split():
-                s.sendall(bytes.fromhex(line))
-                n = int.from_bytes(recv_exact(4), "big")
-                print(recv_exact(n).hex())
-            """
-        let r = try runProcess(
-            "/usr/bin/setpriv",
-            [
-                "--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", "/usr/bin/python3", "-c", script,
-                daemon.socketPath,
-            ],
-            stdin: hex)
-        #expect(r.status == 0, "\(r.stderr)")
-        let responses = try r.out.split(separator: "\n").map { line in
-            let bytes = stride(from: 0, to: line.count, by: 2).map { i -> UInt8 in
-                let start = line.index(line.startIndex, offsetBy: i)
-                return UInt8(line[start..<line.index(start, offsetBy: 2)], radix: 16)!
-            }
-            return try bytes.withUnsafeBytes { try ResponseMessage.decode(payload: $0) }
-        }
+        let responses = try Self.exchangeAsNobody(frames, socket: daemon.socketPath)
         try #require(responses.count == 9)
         let statuses = Dictionary(uniqueKeysWithValues: responses.map { ($0.id, $0.status) })
         #expect(statuses[1] == .ok)
@@ -133,6 +102,19 @@ import VouchProtocol
             Wire.request(opcode: 0x56, id: 3, body: [1, 2, 3, 4, 5, 6, 7]),  // import_commit, trailing bytes
             Wire.request(opcode: 0x11, id: 4, body: [9]),  // login (open): still a bad request
         ]
+        let responses = try Self.exchangeAsNobody(frames, socket: daemon.socketPath)
+        try #require(responses.count == 4)
+        for response in responses.prefix(3) {
+            #expect(response.status == .permissionDenied, "request \(response.id): \(response.message)")
+            #expect(response.message.contains("needs an admin peer"), "\(response.message)")
+        }
+        #expect(responses[3].status == .badRequest)
+        #expect(daemon.log_().contains("permission denied"))
+    }
+
+    /// Sends `frames` from a raw client running as uid 65534 (python3 under
+    /// setpriv), one at a time, and returns the decoded responses.
+    static func exchangeAsNobody(_ frames: [[UInt8]], socket: String) throws -> [ResponseMessage] {
         let hex = frames.map { $0.map { String(format: "%02x", $0) }.joined() }.joined(separator: "\n")
         let script = """
             import socket, sys
@@ -154,24 +136,17 @@ import VouchProtocol
             "/usr/bin/setpriv",
             [
                 "--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", "/usr/bin/python3", "-c", script,
-                daemon.socketPath,
+                socket,
             ],
             stdin: hex)
         #expect(r.status == 0, "\(r.stderr)")
-        let responses = try r.out.split(separator: "\n").map { line in
+        return try r.out.split(separator: "\n").map { line in
             let bytes = stride(from: 0, to: line.count, by: 2).map { i -> UInt8 in
                 let start = line.index(line.startIndex, offsetBy: i)
                 return UInt8(line[start..<line.index(start, offsetBy: 2)], radix: 16)!
             }
             return try bytes.withUnsafeBytes { try ResponseMessage.decode(payload: $0) }
         }
-        try #require(responses.count == 4)
-        for response in responses.prefix(3) {
-            #expect(response.status == .permissionDenied, "request \(response.id): \(response.message)")
-            #expect(response.message.contains("needs an admin peer"), "\(response.message)")
-        }
-        #expect(responses[3].status == .badRequest)
-        #expect(daemon.log_().contains("permission denied"))
     }
 
     @Test func rootPeerIsAdmin() async throws {
