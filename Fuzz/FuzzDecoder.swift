@@ -55,5 +55,7 @@ func checkRequest(_ payload: UnsafeRawBufferPointer) {
         precondition(frame.dropFirst(4).elementsEqual(payload), "re-encoded request differs")
     case .failure(_, _, _, let message):
         precondition(message.utf8.count < 4096, "over-long error message")
+    case .denied:
+        preconditionFailure("every opcode is permitted here")
     }
 }

@@ -114,7 +114,7 @@ public final class VouchClient: Sendable {
     private func takeID() -> UInt32 {
         while true {
             let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-            if id != 0 { return id }
+            if id != RequestMessage.reservedID { return id }
         }
     }
 

@@ -21,25 +21,42 @@ public struct RequestMessage: Sendable {
     }
 }
 
-/// What the daemon makes of a request payload: a request to serve, or the
-/// error to answer with (echoing whatever id and opcode could be read).
+/// What the daemon makes of a request payload: a request to serve, a
+/// refusal of a peer that may not use the opcode (decided from the header,
+/// before the body is read), or the error to answer with (echoing whatever
+/// id and opcode could be read).  A failure with request id 0 is
+/// connection-level: the daemon closes the connection after answering it.
 public enum DecodedRequest: Sendable {
     case request(id: UInt32, Request)
+    case denied(id: UInt32, opcode: Opcode)
     case failure(id: UInt32, opcode: UInt8, status: Status, message: String)
 }
 
 extension RequestMessage {
+    /// Request id 0 is reserved for the daemon's connection-level errors.
+    public static let reservedID: UInt32 = 0
+
     /// Decodes a request payload (the bytes after the length prefix).
-    public static func decode(payload: UnsafeRawBufferPointer) -> DecodedRequest {
+    /// Checked in order: the header is whole, the request id is not 0, the
+    /// version, the opcode, `permits(opcode)`, then the body.
+    public static func decode(
+        payload: UnsafeRawBufferPointer, permits: (Opcode) -> Bool = { _ in true }
+    ) -> DecodedRequest {
         var r = WireReader(payload)
         guard payload.count >= Frame.requestHeaderSize else {
             return .failure(
-                id: 0, opcode: 0, status: .badRequest, message: "frame shorter than a request header")
+                id: 0, opcode: 0, status: .badRequest,
+                message: "frame of \(payload.count) bytes is shorter than a request header (6 bytes)")
         }
         // The header cannot fail after the length check above.
         let version = (try? r.u8("version")) ?? 0
         let rawOpcode = (try? r.u8("opcode")) ?? 0
         let id = (try? r.u32("request_id")) ?? 0
+        guard id != reservedID else {
+            return .failure(
+                id: 0, opcode: 0, status: .badRequest,
+                message: "request id 0 is reserved for connection-level errors")
+        }
         guard version >= Frame.minProtocolVersion, version <= Frame.protocolVersion else {
             return .failure(
                 id: id, opcode: rawOpcode, status: .unsupportedVersion,
@@ -51,6 +68,7 @@ extension RequestMessage {
             return .failure(
                 id: id, opcode: rawOpcode, status: .unknownOpcode, message: "unknown opcode \(rawOpcode)")
         }
+        guard permits(opcode) else { return .denied(id: id, opcode: opcode) }
         do {
             return .request(id: id, try Request.decodeBody(opcode, from: &r))
         } catch {

@@ -83,4 +83,16 @@ public enum Opcode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
             return false
         }
     }
+
+    /// Whether a request of this opcode holds a password or token in its body
+    /// (its frame is wiped once read, whether or not it decodes).
+    public var carriesSecret: Bool {
+        switch self {
+        case .createUser, .login, .changePassword, .setPassword, .verifyToken, .revokeToken,
+            .resetPassword, .verifyEmail:
+            return true
+        default:
+            return false
+        }
+    }
 }

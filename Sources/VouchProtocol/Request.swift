@@ -70,15 +70,7 @@ public enum Request: Sendable {
     }
 
     /// Whether the body holds a password or token (its frame is wiped after use).
-    public var carriesSecret: Bool {
-        switch self {
-        case .createUser, .login, .changePassword, .setPassword, .verifyToken, .revokeToken,
-            .resetPassword, .verifyEmail:
-            return true
-        default:
-            return false
-        }
-    }
+    public var carriesSecret: Bool { opcode.carriesSecret }
 
     /// Writes the body (not the header).
     public func encodeBody(into w: inout WireWriter) {

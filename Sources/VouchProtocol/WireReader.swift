@@ -67,9 +67,26 @@ public struct WireReader {
     public mutating func optionalI64(_ field: StaticString) throws(WireDecodeError) -> Int64? {
         try bool(field) ? try i64(field) : nil
     }
+    /// Like `string`, invalid UTF-8 included (`bad request`), but the bytes
+    /// are checked in place and copied only into `SecretBytes`.
     public mutating func secret(_ field: StaticString) throws(WireDecodeError) -> SecretBytes {
         let n = Int(try u16(field))
-        return SecretBytes(copying: try take(n, field))
+        let b = try take(n, field)
+        guard Self.isValidUTF8(b) else { throw WireDecodeError("field '\(field)' is not valid UTF-8") }
+        return SecretBytes(copying: b)
+    }
+
+    /// Whether `bytes` are well-formed UTF-8; decodes in place, allocates nothing.
+    static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var it = bytes.bindMemory(to: UInt8.self).makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&it) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
     }
     public mutating func bytes(_ n: Int, _ field: StaticString) throws(WireDecodeError) -> [UInt8] {
         Array(try take(n, field))

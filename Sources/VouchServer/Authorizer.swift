@@ -27,6 +27,10 @@ public struct Authorizer: Sendable {
     }
 
     public func allows(_ opcode: Opcode, isAdmin: Bool) -> Bool {
+        Self.allows(opcode, isAdmin: isAdmin)
+    }
+
+    public static func allows(_ opcode: Opcode, isAdmin: Bool) -> Bool {
         isAdmin || opcode.isOpenToAnyPeer
     }
 

@@ -47,7 +47,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.limits = limits
         self.registry = registry
         self.logger = logger
-        self.framer = RequestFramer(maxFrameBytes: limits.maxFrameBytes)
+        self.framer = RequestFramer(maxFrameBytes: limits.maxFrameBytes, isAdmin: peer.isAdmin)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -95,9 +95,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
         switch frame {
         case .decoded(.request(let id, let request)):
             serve(id: id, request: request, context: context)
+        case .decoded(.denied(let id, let opcode)):
+            answered()
+            Dispatcher.append(id, opcode, dispatcher.denial(opcode, peer: peer), to: &output)
         case .decoded(.failure(let id, let opcode, let status, let message)):
             logger.debug("bad request", metadata: ["status": "\(status)", "peer_uid": "\(peer.credentials.uid)"])
             appendFailure(id: id, opcode: opcode, status: status, message: message)
+            // Request id 0 is a connection-level error (a payload shorter than
+            // a header, or the reserved id): answered, then the connection closes.
+            if id == RequestMessage.reservedID { closeAfterWriting(context: context) }
         case .tooLarge(let length):
             logger.notice(
                 "frame too large; closing connection",
@@ -109,7 +115,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 message: "frame of \(length) bytes exceeds the cap of \(limits.maxFrameBytes)")
             closeAfterWriting(context: context)
         case .empty:
-            appendFailure(id: 0, opcode: 0, status: .badRequest, message: "zero-length frame")
+            appendFailure(
+                id: 0, opcode: 0, status: .badRequest,
+                message: "frame of 0 bytes is shorter than a request header (6 bytes)")
             closeAfterWriting(context: context)
         }
     }

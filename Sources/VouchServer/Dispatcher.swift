@@ -68,15 +68,7 @@ public final class Dispatcher: Sendable {
 
     public func handle(id: UInt32, request: Request, peer: PeerContext, sink: ResponseSink) -> Outcome {
         let op = request.opcode
-        guard authorizer.allows(op, isAdmin: peer.isAdmin) else {
-            logger.warning(
-                "permission denied",
-                metadata: [
-                    "event": "permission_denied", "op": "\(op)", "peer_uid": "\(peer.credentials.uid)",
-                    "peer_pid": "\(peer.credentials.pid)",
-                ])
-            return .failure(.permissionDenied, "Permission denied: \(op) needs an admin peer")
-        }
+        guard authorizer.allows(op, isAdmin: peer.isAdmin) else { return denial(op, peer: peer) }
         let flows = self.flows
         switch request {
         // Answered from memory, on the event loop.
@@ -226,6 +218,17 @@ public final class Dispatcher: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// The refusal of an opcode this peer may not use, logged with the peer.
+    func denial(_ op: Opcode, peer: PeerContext) -> Outcome {
+        logger.warning(
+            "permission denied",
+            metadata: [
+                "event": "permission_denied", "op": "\(op)", "peer_uid": "\(peer.credentials.uid)",
+                "peer_pid": "\(peer.credentials.pid)",
+            ])
+        return .failure(.permissionDenied, "Permission denied: \(op) needs an admin peer")
+    }
 
     /// Runs `work` on the worker pool; answers "busy" when its queue is full.
     func offload(

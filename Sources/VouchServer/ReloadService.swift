@@ -5,19 +5,22 @@ import VouchCore
 
 /// SIGHUP: re-read the config file and apply what can change at runtime
 /// (the log level, password policy and hashing cost); report what cannot.
-/// Connections are not touched.
+/// The command line's overrides win over the file, as at start: effective
+/// values are compared.  Connections are not touched.
 final class ReloadService: Service {
     let configPath: String?
+    let overrides: ConfigOverrides
     let current: VouchConfig
     let apply: @Sendable (VouchConfig) -> Void
     let notifier: SystemdNotifier
     let logger: Logger
 
     init(
-        configPath: String?, current: VouchConfig, notifier: SystemdNotifier, logger: Logger,
-        apply: @escaping @Sendable (VouchConfig) -> Void
+        configPath: String?, overrides: ConfigOverrides, current: VouchConfig, notifier: SystemdNotifier,
+        logger: Logger, apply: @escaping @Sendable (VouchConfig) -> Void
     ) {
         self.configPath = configPath
+        self.overrides = overrides
         self.current = current
         self.notifier = notifier
         self.logger = logger
@@ -41,7 +44,7 @@ final class ReloadService: Service {
         }
         let loaded: VouchConfig
         do {
-            loaded = try ConfigLoader.load(path: configPath)
+            loaded = overrides.applied(to: try ConfigLoader.load(path: configPath))
         } catch {
             logger.error("reload failed; keeping the running configuration", metadata: ["error": "\(error)"])
             return active
@@ -51,6 +54,7 @@ final class ReloadService: Service {
         var next = active
         next.logLevel = loaded.logLevel
         next.passwordMinLength = loaded.passwordMinLength
+        next.passwordRefuseIdentity = loaded.passwordRefuseIdentity
         next.argon2 = loaded.argon2
         next.lockoutDeny = loaded.lockoutDeny
         next.lockoutFailInterval = loaded.lockoutFailInterval

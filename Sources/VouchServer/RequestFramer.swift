@@ -15,15 +15,22 @@ enum InboundFrame {
 ///
 /// Plain state, no I/O: the connection handler feeds it what it read.  The
 /// length prefix is checked against the cap before any of the payload is
-/// buffered.  A payload that carried a password or token is zeroed in the
-/// receive buffer once decoded.  After an oversized or empty frame the stream
+/// buffered.  A request whose opcode the peer may not use is refused from
+/// its header, before its body is decoded.  A payload whose opcode carries a
+/// password or token is zeroed in the receive buffer once read, whether or
+/// not it decoded.  After an oversized or empty frame the stream
 /// has no trustworthy frame boundary, so everything after it is discarded
 /// (the handler closes the connection).
 struct RequestFramer {
     let maxFrameBytes: Int
+    /// The peer is an admin (may use every opcode).
+    let isAdmin: Bool
     private(set) var poisoned = false
 
-    init(maxFrameBytes: Int) { self.maxFrameBytes = maxFrameBytes }
+    init(maxFrameBytes: Int, isAdmin: Bool = true) {
+        self.maxFrameBytes = maxFrameBytes
+        self.isAdmin = isAdmin
+    }
 
     /// The next whole frame at the front of `buffer` (consumed), or nil when
     /// more bytes are needed.
@@ -45,10 +52,16 @@ struct RequestFramer {
         case .ok(let n):
             let total = Frame.lengthPrefixSize + n
             guard buffer.readableBytes >= total else { return nil }
+            let isAdmin = self.isAdmin
             let decoded = buffer.withUnsafeReadableBytes { raw in
-                RequestMessage.decode(payload: UnsafeRawBufferPointer(rebasing: raw[Frame.lengthPrefixSize..<total]))
+                RequestMessage.decode(
+                    payload: UnsafeRawBufferPointer(rebasing: raw[Frame.lengthPrefixSize..<total]),
+                    permits: { Authorizer.allows($0, isAdmin: isAdmin) })
             }
-            if case .request(_, let request) = decoded, request.carriesSecret {
+            let opcodeIndex = buffer.readerIndex + Frame.lengthPrefixSize + 1
+            if n > 1, let raw = buffer.getInteger(at: opcodeIndex, as: UInt8.self),
+                Opcode(rawValue: raw)?.carriesSecret == true
+            {
                 buffer.withUnsafeMutableReadableBytes { raw in
                     SecretBytes.wipe(UnsafeMutableRawBufferPointer(rebasing: raw[0..<total]))
                 }

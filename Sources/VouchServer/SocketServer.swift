@@ -35,7 +35,8 @@ public struct ServerStartupError: Error, CustomStringConvertible {
 
 /// The Unix socket server, as a `Service`: binds (or adopts) the socket,
 /// serves until a graceful shutdown, then stops accepting, lets in-flight
-/// requests finish, closes connections and removes the socket file it made.
+/// requests finish, closes connections and removes the socket file it made
+/// (if it is still that file: see `SocketFile`).
 public final class SocketServer: Service {
     let options: ListenerOptions
     let dispatcher: Dispatcher
@@ -62,8 +63,7 @@ public final class SocketServer: Service {
     }
 
     public func run() async throws {
-        let channel = try await bind()
-        let ownsSocketFile = options.inheritedFD == nil
+        let (channel, socketFile) = try await bind()
         logger.info(
             "listening", metadata: ["socket": "\(options.socketPath)", "activated": "\(options.inheritedFD != nil)"])
         onListening()
@@ -76,11 +76,16 @@ public final class SocketServer: Service {
         logger.info(
             "draining", metadata: ["in_flight": "\(registry.requestsInFlight)", "connections": "\(registry.count)"])
         await registry.drain(timeout: .seconds(10))
-        if ownsSocketFile { unlink(options.socketPath) }
+        if socketFile != nil, !SocketFile.remove(options.socketPath, ifStill: socketFile) {
+            logger.notice(
+                "the socket file is no longer the one this daemon bound; leaving it",
+                metadata: ["socket": "\(options.socketPath)"])
+        }
         logger.info("stopped listening")
     }
 
-    private func bind() async throws -> any Channel {
+    /// The listening channel, and the identity of the socket file it made (nil when inherited).
+    private func bind() async throws -> (any Channel, SocketFile.Identity?) {
         let dispatcher = self.dispatcher
         let authorizer = self.authorizer
         let registry = self.registry
@@ -126,18 +131,20 @@ public final class SocketServer: Service {
                 }
             }
         if let fd = options.inheritedFD {
-            return try await bootstrap.withBoundSocket(fd).get()
+            return (try await bootstrap.withBoundSocket(fd).get(), nil)
         }
+        // A socket where another daemon answers is never taken over; a stale one is replaced.
+        try SocketFile.prepareToBind(options.socketPath)
         // Bind with a strict umask so the socket never exists with a looser mode, then set mode and group.
         let oldMask = umask(0o077)
         defer { umask(oldMask) }
         let channel: any Channel
+        let fd = try SocketFile.bindListening(options.socketPath, backlog: options.backlog)
         do {
-            channel = try await bootstrap.bind(
-                unixDomainSocketPath: options.socketPath, cleanupExistingSocketFile: true
-            )
-            .get()
+            channel = try await bootstrap.withBoundSocket(fd).get()
         } catch {
+            close(fd)
+            unlink(options.socketPath)
             throw ServerStartupError(description: "cannot listen on \(options.socketPath): \(error)")
         }
         if let groupName = options.socketGroup {
@@ -155,6 +162,6 @@ public final class SocketServer: Service {
             channel.close(promise: nil)
             throw ServerStartupError(description: "cannot set mode of \(options.socketPath): errno \(errno)")
         }
-        return channel
+        return (channel, SocketFile.identity(of: options.socketPath))
     }
 }

@@ -16,9 +16,11 @@ public struct DaemonStartupError: Error, CustomStringConvertible {
 /// Assembles vouchd: store → cache → server, as services of one
 /// `ServiceGroup`, started in that order and stopped in reverse.
 public enum VouchDaemon {
-    /// Runs until SIGTERM or SIGINT.  `configPath` is re-read on SIGHUP.
+    /// Runs until SIGTERM or SIGINT.  `configPath` is re-read on SIGHUP, with
+    /// `overrides` (the command line's) applied again.
     public static func run(
-        config: VouchConfig, configPath: String?, clock: any VouchClock = SystemClock(), logger: Logger
+        config: VouchConfig, configPath: String?, overrides: ConfigOverrides = ConfigOverrides(),
+        clock: any VouchClock = SystemClock(), logger: Logger
     ) async throws {
         if cvouch_disable_core_dumps() != 0 {
             logger.warning("could not disable core dumps", metadata: ["errno": "\(errno)"])
@@ -31,6 +33,14 @@ public enum VouchDaemon {
             throw DaemonStartupError("socket activation: \(error)")
         }
 
+        if inheritedFD == nil {
+            // Before the database is touched: a daemon already answering on the socket keeps it.
+            do {
+                try SocketFile.prepareToBind(config.socketPath)
+            } catch {
+                throw DaemonStartupError(error.description)
+            }
+        }
         notifier.status("opening \(config.databasePath)")
         // One vouchd per database: held until the process exits (the kernel drops it even after kill -9).
         let databaseLock: DatabaseLock
@@ -51,7 +61,7 @@ public enum VouchDaemon {
         }
         let accounts = AccountService(
             store: store, hasher: PasswordHasher(parameters: config.argon2),
-            policy: PasswordPolicy(minLength: config.passwordMinLength), clock: clock, logger: logger,
+            policy: PasswordPolicy(config: config), clock: clock, logger: logger,
             lockout: LockoutPolicy(config: config))
         let tokens = TokenService(
             store: store,
@@ -136,12 +146,14 @@ public enum VouchDaemon {
             ) { _ in notifier.watchdogPing() }
         }
 
-        let reload = ReloadService(configPath: configPath, current: config, notifier: notifier, logger: logger) {
+        let reload = ReloadService(
+            configPath: configPath, overrides: overrides, current: config, notifier: notifier, logger: logger
+        ) {
             next in
             LoggingSetup.level = next.loggerLevel
             accounts.reconfigure(
                 hasher: PasswordHasher(parameters: next.argon2),
-                policy: PasswordPolicy(minLength: next.passwordMinLength))
+                policy: PasswordPolicy(config: next))
             accounts.setLockoutPolicy(LockoutPolicy(config: next))
             rateLimiter.setFailuresPerMinute(next.loginFailuresPerMinute)
         }
@@ -167,23 +179,29 @@ public enum VouchDaemon {
         logger.info("stopped")
     }
 
-    /// `vouchd migrate`: runs pending migrations and returns a one-line report.
+    /// `vouchd migrate`: runs pending migrations and returns a report: one
+    /// line, then one per username that begins with '-' (no longer accepted
+    /// for new users; the existing ones keep working).
     public static func migrate(databasePath: String, logger: Logger) throws -> String {
         do {
             let databaseLock = try DatabaseLock(databasePath: databasePath)
             defer { withExtendedLifetime(databaseLock) {} }
-            let before: Int
+            let store: SQLiteUserStore
+            let report: String
             do {
-                let probe = try SQLiteUserStore.open(path: databasePath, migrate: false, logger: logger)
-                before = (try? probe.schemaVersion()) ?? 0
-                probe.checkpointAndClose()
-                return "\(databasePath): schema is up to date (version \(before))"
+                store = try SQLiteUserStore.open(path: databasePath, migrate: false, logger: logger)
+                report = "\(databasePath): schema is up to date (version \((try? store.schemaVersion()) ?? 0))"
             } catch  where error.kind == .migrationPending {
-                let store = try SQLiteUserStore.open(path: databasePath, migrate: true, logger: logger)
-                let after = (try? store.schemaVersion()) ?? 0
-                store.checkpointAndClose()
-                return "\(databasePath): migrated to schema version \(after)"
+                store = try SQLiteUserStore.open(path: databasePath, migrate: true, logger: logger)
+                report = "\(databasePath): migrated to schema version \((try? store.schemaVersion()) ?? 0)"
             }
+            defer { store.checkpointAndClose() }
+            let dashed = (try? store.usernamesBeginningWithDash()) ?? []
+            let notes = dashed.map {
+                "\(databasePath): username \"\($0)\" begins with '-': new users may not; it still works, "
+                    + "but give it after `--` on command lines (vouchctl login -- \($0))"
+            }
+            return ([report] + notes).joined(separator: "\n")
         } catch {
             throw DaemonStartupError("\(databasePath): \(error.message)")
         }

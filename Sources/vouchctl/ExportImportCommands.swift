@@ -50,7 +50,9 @@ struct ImportUsers: AsyncParsableCommand {
         discussion: """
             Hashes are kept as they are and upgraded to argon2id at each user's next login. \
             Every bad line is reported with its line number; nothing is imported unless every \
-            line is good (one transaction).
+            line is good (one transaction). From shadow: only regular users (uid between UID_MIN \
+            and UID_MAX of /etc/login.defs, looked up in /etc/passwd) unless --all; entries with a \
+            locked or disabled password ('!', '*') are skipped; every skipped entry is reported.
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The file: JSON Lines (- for standard input), a SQLite database, or a shadow file.")
@@ -58,10 +60,16 @@ struct ImportUsers: AsyncParsableCommand {
     @Option(help: "vouch (JSON Lines, the default), piccolo, fastapi-users or shadow.") var from: String = "vouch"
     @Option(help: "For an existing username: skip, update or fail (import nothing).") var onConflict: String = "fail"
     @Flag(help: "Check everything and report what would happen; change nothing.") var dryRun = false
+    @Flag(help: "From shadow: every entry, system accounts too (default: UID_MIN..UID_MAX only).") var all = false
+    @Option(help: "From shadow: the passwd file giving each account's uid.") var passwd = "/etc/passwd"
+    @Option(help: "From shadow: the file giving UID_MIN and UID_MAX.") var loginDefs = "/etc/login.defs"
 
     func validate() throws {
         guard ["vouch", "piccolo", "fastapi-users", "shadow"].contains(from) else {
             throw ValidationError("--from must be one of vouch, piccolo, fastapi-users, shadow")
+        }
+        if from != "shadow", all || passwd != "/etc/passwd" || loginDefs != "/etc/login.defs" {
+            throw ValidationError("--all, --passwd and --login-defs apply only to --from shadow")
         }
         guard Self.policy(onConflict) != nil else {
             throw ValidationError("--on-conflict must be one of skip, update, fail")
@@ -92,7 +100,9 @@ struct ImportUsers: AsyncParsableCommand {
         switch from {
         case "piccolo": source = try Converters.piccolo(file)
         case "fastapi-users": source = try Converters.fastAPIUsers(file)
-        case "shadow": source = Converters.shadow(try readText())
+        case "shadow":
+            source = Converters.shadow(
+                try readText(), accounts: try ShadowAccounts.load(passwd: passwd, loginDefs: loginDefs, all: all))
         default: source = UserLines.parse(try readText())
         }
         let client = try await global.connect()
@@ -117,7 +127,11 @@ struct ImportUsers: AsyncParsableCommand {
         for p in problems.sorted(by: { Self.order($0.location) < Self.order($1.location) }) {
             FileHandle.standardError.write(Data("\(file): \(p.location): \(p.reason)\n".utf8))
         }
-        let counts = "\(report.created) created, \(report.updated) updated, \(report.skipped) skipped"
+        for s in source.skipped {
+            FileHandle.standardError.write(Data("\(file): \(s.location): skipped: \(s.reason)\n".utf8))
+        }
+        var counts = "\(report.created) created, \(report.updated) updated, \(report.skipped) skipped"
+        if !source.skipped.isEmpty { counts += "; \(source.skipped.count) entries of the file left out" }
         if !problems.isEmpty {
             throw CLIFailure.refused(
                 "Nothing imported: \(problems.count) problem\(problems.count == 1 ? "" : "s") (otherwise: \(counts))")

@@ -9,6 +9,8 @@ struct ImportSource {
     var locations: [String] = []
     /// Lines or rows that could not be read, with the reason.
     var problems: [(location: String, reason: String)] = []
+    /// Entries left out on purpose (not problems: the import goes on), with the reason.
+    var skipped: [(location: String, reason: String)] = []
 
     mutating func add(_ record: UserDataRecord, at location: String) {
         records.append(record)
@@ -221,9 +223,11 @@ enum Converters {
         return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(hex[$0]) }.joined(separator: "-")
     }
 
-    /// /etc/shadow lines: `name:hash:...`.  A hash locked with `!` or `*`
-    /// (or empty) is kept as an unusable marker and the user imported inactive.
-    static func shadow(_ text: String) -> ImportSource {
+    /// /etc/shadow lines: `name:hash:...`.  Only the entries `accounts`
+    /// takes (regular users, unless --all); an entry whose password is locked
+    /// or disabled (`!`, `*`, empty) is skipped: it could not log in.  Both
+    /// kinds of skipped entries are reported.
+    static func shadow(_ text: String, accounts: ShadowAccounts) -> ImportSource {
         var source = ImportSource()
         var lineNumber = 0
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -236,20 +240,23 @@ enum Converters {
                 source.problems.append((location, "not a shadow entry (name:hash:...)"))
                 continue
             }
-            var hash = String(fields[1])
-            var flags: AccountFlags = .active
+            let name = String(fields[0])
+            if let reason = accounts.skipReason(name) {
+                source.skipped.append(("\(location) (\(name))", reason))
+                continue
+            }
+            let hash = String(fields[1])
             if hash.isEmpty || hash.hasPrefix("!") || hash.hasPrefix("*") {
-                flags = []
-                // An empty hash would mean "no password": never that.
-                if hash.isEmpty { hash = "*" }
+                source.skipped.append(
+                    ("\(location) (\(name))", "the password is locked or disabled ('!', '*' or empty)"))
+                continue
             }
             // Days since 1970 of the last password change.
             let changed = fields.count > 2 ? Int64(fields[2]).map { $0 * 86_400_000 } : nil
             source.add(
                 UserDataRecord(
-                    username: String(fields[0]), passwordHash: hash, flags: flags, createdAt: nil,
-                    updatedAt: changed),
-                at: "\(location) (\(fields[0]))")
+                    username: name, passwordHash: hash, flags: .active, createdAt: nil, updatedAt: changed),
+                at: "\(location) (\(name))")
         }
         return source
     }

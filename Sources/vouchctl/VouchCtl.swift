@@ -16,13 +16,17 @@ struct VouchCtl: AsyncParsableCommand {
         subcommands: [
             UserCommand.self, LoginCommand.self, TokenCommand.self, PasswordCommand.self, EventsCommand.self,
             StatusCommand.self, BackupCommand.self,
-        ]
+        ],
+        // Only `--help` (see HelpPlacement): `-h` and `-help` could be a user's name.
+        helpNames: [.long]
     )
 
     /// Runs the command and maps every outcome to the documented exit status.
     static func main() async {
         do {
-            var command = try parseAsRoot(hoistGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            if let problem = HelpPlacement.problem(arguments) { throw CLIFailure.usage(problem) }
+            var command = try parseAsRoot(hoistGlobalOptions(arguments))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

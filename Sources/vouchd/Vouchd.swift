@@ -51,8 +51,9 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "trace, debug, info, notice, warning, error or critical (overrides log_level).")
     var logLevel: String?
 
-    /// The effective configuration and the file it came from.
-    func load() throws -> (VouchConfig, String?) {
+    /// The effective configuration, the file it came from, and the
+    /// command-line overrides (re-applied at every reload).
+    func load() throws -> (VouchConfig, String?, ConfigOverrides) {
         var path = config
         if path == nil, access(Vouchd.defaultConfigPath, F_OK) == 0 { path = Vouchd.defaultConfigPath }
         var cfg = VouchConfig()
@@ -64,16 +65,12 @@ struct ConfigOptions: ParsableArguments {
                 throw Failure(error.description)
             }
         }
-        if let socket { cfg.socketPath = socket }
-        if let database { cfg.databasePath = database }
-        if let logLevel {
-            guard let level = Logger.Level(rawValue: logLevel) else {
-                throw Failure(
-                    "--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
-            }
-            cfg.logLevel = level.rawValue
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw Failure(
+                "--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
         }
-        return (cfg, path)
+        let overrides = ConfigOverrides(socketPath: socket, databasePath: database, logLevel: logLevel)
+        return (overrides.applied(to: cfg), path, overrides)
     }
 }
 
@@ -114,8 +111,9 @@ struct Serve {
     func run() async throws {
         let cfg: VouchConfig
         let path: String?
+        let overrides: ConfigOverrides
         do {
-            (cfg, path) = try options.load()
+            (cfg, path, overrides) = try options.load()
         } catch {
             exitWith(error)
         }
@@ -136,7 +134,8 @@ struct Serve {
         do {
             try FileSafety.refuseWritableByOthers(cfg.databasePath, what: "database")
             let clock: any VouchClock = testClockFile.map { OffsetFileClock(path: $0) } ?? SystemClock()
-            try await VouchDaemon.run(config: cfg, configPath: path, clock: clock, logger: logger)
+            try await VouchDaemon.run(
+                config: cfg, configPath: path, overrides: overrides, clock: clock, logger: logger)
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             exitWith(error)
@@ -152,7 +151,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let (cfg, _) = try options.load()
+            let (cfg, _, _) = try options.load()
             LoggingSetup.bootstrap(level: cfg.loggerLevel, destination: .stderr)
             print(try VouchDaemon.migrate(databasePath: cfg.databasePath, logger: Logger(label: "vouchd")))
         } catch {

@@ -65,6 +65,7 @@ import Testing
             argon2_iterations = 3
             argon2_parallelism = 4
             password_min_length = 12
+            password_refuse_identity = no
             session_ttl = 7d
             session_sliding = yes
             reset_token_ttl = 30m
@@ -98,6 +99,7 @@ import Testing
         #expect(c.argon2.iterations == 3)
         #expect(c.argon2.parallelism == 4)
         #expect(c.passwordMinLength == 12)
+        #expect(c.passwordRefuseIdentity == false)
         #expect(c.sessionTTL == 7 * 86400)
         #expect(c.sessionSliding == true)
         #expect(c.resetTokenTTL == 1800)
@@ -125,7 +127,7 @@ import Testing
             String($0.prefix { $0 != " " })
         }
         #expect(renderedKeys == ConfigLoader.keyNames)
-        #expect(ConfigLoader.keyNames.count == 31)
+        #expect(ConfigLoader.keyNames.count == 32)
     }
 
     @Test func syntaxVariants() throws {

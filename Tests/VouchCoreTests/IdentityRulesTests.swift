@@ -30,7 +30,13 @@ import Testing
         #expect(IdentityRules.usernameProblem(name) == "The username must not contain ':' or '/'.")
     }
 
-    @Test(arguments: ["alice", "josé", "日本語", "Ölaf", "a.b-c_d", "user@example.com", "😀"])
+    /// Issue 11: `vouchctl login -help` printed help and exited 0.
+    @Test(arguments: ["-help", "-", "--", "--password-stdin", "-h"])
+    func leadingDashRefused(_ name: String) {
+        #expect(IdentityRules.usernameProblem(name) == "The username must not begin with '-'.")
+    }
+
+    @Test(arguments: ["alice", "a-", "al-ice", "josé", "日本語", "Ölaf", "a.b-c_d", "user@example.com", "😀"])
     func acceptable(_ name: String) {
         #expect(IdentityRules.usernameProblem(name) == nil)
     }

@@ -104,6 +104,25 @@ import VouchSecrets
         #expect(problem("xxabcxxxxx", username: "robert", email: nil) == nil)
     }
 
+    /// Issue 11: the rule is `password_refuse_identity` (on by default);
+    /// Piccolo's own fixtures (`bob` / `Bob123$$$`) trip it.
+    @Test func identityRuleFollowsTheConfigKey() throws {
+        let on = PasswordPolicy(config: VouchConfig())
+        #expect(on.refuseIdentity)
+        #expect(
+            on.problem(with: SecretBytes(utf8: "Bob123$$$"), username: "bob", email: nil)
+                == "The password must not contain the username.")
+        var config = try ConfigLoader.parse("password_refuse_identity = no\n", fileName: "test")
+        let off = PasswordPolicy(config: config)
+        #expect(off.problem(with: SecretBytes(utf8: "Bob123$$$"), username: "bob", email: nil) == nil)
+        #expect(off.problem(with: SecretBytes(utf8: "xxBob.Smithxx"), username: "r", email: "bob.smith@x.org") == nil)
+        // The other rules stand.
+        #expect(off.problem(with: SecretBytes(utf8: "$6$bob123456"), username: "bob", email: nil) != nil)
+        #expect(off.problem(with: SecretBytes(utf8: "bob"), username: "bob", email: nil) != nil)
+        config.passwordMinLength = 3
+        #expect(PasswordPolicy(config: config).minLength == 3)
+    }
+
     @Test func orderOfRules() {
         // Too long wins over looking like a hash and containing the username.
         let longHash = "$argon2id$" + String(repeating: "alice", count: 30)

@@ -71,6 +71,50 @@ import VouchProtocol
             RequestMessage(id: 8, request: .deleteUser(.username("bob"))).encodeFrame(),
         ]
         frames.append(RequestMessage(id: 9, request: loginRequest("bob", "authz fourth pass 4")).encodeFrame())
+        let responses = try Self.exchangeAsNobody(frames, socket: daemon.socketPath)
+        try #require(responses.count == 9)
+        let statuses = Dictionary(uniqueKeysWithValues: responses.map { ($0.id, $0.status) })
+        #expect(statuses[1] == .ok)
+        #expect(statuses[2] == .ok)
+        for id in [UInt32(3), 4, 5, 7, 8] {
+            #expect(statuses[id] == .permissionDenied, "request \(id)")
+            #expect(responses.first { $0.id == id }?.message.contains("needs an admin peer") == true)
+        }
+        #expect(statuses[6] == .ok)
+        #expect(statuses[9] == .ok)
+
+        let client = try await daemon.client()
+        _ = try await client.login(username: "bob", password: .text("authz fourth pass 4"))
+        await client.close()
+        daemon.expectLogFreeOf(["authz first pass 1", "authz fourth pass 4", "authz evil pass 5"])
+    }
+
+    /// Issue 11: a non-admin's malformed admin request was decoded before
+    /// permission was checked, so it got `bad request` (8) naming the field:
+    /// a map of the admin formats.  The opcode is refused from the header.
+    @Test(.enabled(if: runningAsRoot, "needs root to connect as uid 65534 (setpriv); CI runs as root"))
+    func nonAdminMalformedAdminRequestIsDeniedNotDecoded() async throws {
+        let daemon = try await TestDaemon()
+        try await daemon.createUser("bob", password: "authz first pass 1")
+        let frames: [[UInt8]] = [
+            Wire.request(opcode: 0x13, id: 1, body: [9, 9]),  // set_password, malformed
+            Wire.request(opcode: 0x10, id: 2, body: []),  // create_user, empty body
+            Wire.request(opcode: 0x56, id: 3, body: [1, 2, 3, 4, 5, 6, 7]),  // import_commit, trailing bytes
+            Wire.request(opcode: 0x11, id: 4, body: [9]),  // login (open): still a bad request
+        ]
+        let responses = try Self.exchangeAsNobody(frames, socket: daemon.socketPath)
+        try #require(responses.count == 4)
+        for response in responses.prefix(3) {
+            #expect(response.status == .permissionDenied, "request \(response.id): \(response.message)")
+            #expect(response.message.contains("needs an admin peer"), "\(response.message)")
+        }
+        #expect(responses[3].status == .badRequest)
+        #expect(daemon.log_().contains("permission denied"))
+    }
+
+    /// Sends `frames` from a raw client running as uid 65534 (python3 under
+    /// setpriv), one at a time, and returns the decoded responses.
+    static func exchangeAsNobody(_ frames: [[UInt8]], socket: String) throws -> [ResponseMessage] {
         let hex = frames.map { $0.map { String(format: "%02x", $0) }.joined() }.joined(separator: "\n")
         let script = """
             import socket, sys
@@ -92,32 +136,17 @@ import VouchProtocol
             "/usr/bin/setpriv",
             [
                 "--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", "/usr/bin/python3", "-c", script,
-                daemon.socketPath,
+                socket,
             ],
             stdin: hex)
         #expect(r.status == 0, "\(r.stderr)")
-        let responses = try r.out.split(separator: "\n").map { line in
+        return try r.out.split(separator: "\n").map { line in
             let bytes = stride(from: 0, to: line.count, by: 2).map { i -> UInt8 in
                 let start = line.index(line.startIndex, offsetBy: i)
                 return UInt8(line[start..<line.index(start, offsetBy: 2)], radix: 16)!
             }
             return try bytes.withUnsafeBytes { try ResponseMessage.decode(payload: $0) }
         }
-        try #require(responses.count == 9)
-        let statuses = Dictionary(uniqueKeysWithValues: responses.map { ($0.id, $0.status) })
-        #expect(statuses[1] == .ok)
-        #expect(statuses[2] == .ok)
-        for id in [UInt32(3), 4, 5, 7, 8] {
-            #expect(statuses[id] == .permissionDenied, "request \(id)")
-            #expect(responses.first { $0.id == id }?.message.contains("needs an admin peer") == true)
-        }
-        #expect(statuses[6] == .ok)
-        #expect(statuses[9] == .ok)
-
-        let client = try await daemon.client()
-        _ = try await client.login(username: "bob", password: .text("authz fourth pass 4"))
-        await client.close()
-        daemon.expectLogFreeOf(["authz first pass 1", "authz fourth pass 4", "authz evil pass 5"])
     }
 
     @Test func rootPeerIsAdmin() async throws {

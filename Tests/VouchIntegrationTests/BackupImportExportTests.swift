@@ -242,32 +242,92 @@ import VouchProtocol
         #expect(try Self.exportedHash(daemon, "tess@example.com")?.hasPrefix("$argon2id$") == true)
     }
 
-    @Test func importFromShadow() async throws {
-        let daemon = try await TestDaemon()
-        let made = try python(
-            cryptPython + """
-                for name, prefix in [("yara", "$y$"), ("sid", "$6$"), ("bea", "$2b$")]:
-                    print(f"{name}:{xcrypt(prefix, name + ' pass 1', 5 if prefix == '$2b$' else 0)}:19700:0:99999:7:::")
-                print(f"lock:!{xcrypt('$6$', 'lock pass 1')}:19700:0:99999:7:::")
-                print("daemon:*:19700:0:99999:7:::")
-                """)
+    /// A shadow file made by `script` (python printing its lines), with a
+    /// passwd file giving `uids` and a login.defs for regular users
+    /// 1000..60000: the shadow file's path and the options naming the others.
+    static func shadowFiles(_ daemon: TestDaemon, _ script: String, uids: [(String, Int)]) throws -> (
+        shadow: String, options: [String]
+    ) {
+        let made = try python(cryptPython + script)
         #expect(made.status == 0, "\(made.stderr)")
         let shadow = daemon.directory + "/shadow"
         try made.stdout.write(toFile: shadow, atomically: true, encoding: .utf8)
-        let r = try daemon.vouchctl(["user", "import", "--from", "shadow", shadow])
+        let passwd = daemon.directory + "/passwd"
+        let defs = daemon.directory + "/login.defs"
+        try uids.map { "\($0.0):x:\($0.1):\($0.1)::/home/\($0.0):/bin/sh\n" }.joined()
+            .write(toFile: passwd, atomically: true, encoding: .utf8)
+        try "# test\nUID_MIN\t\t\t 1000\nUID_MAX\t\t\t60000\n".write(toFile: defs, atomically: true, encoding: .utf8)
+        return (shadow, ["--passwd", passwd, "--login-defs", defs])
+    }
+
+    @Test func importFromShadow() async throws {
+        let daemon = try await TestDaemon()
+        let (shadow, files) = try Self.shadowFiles(
+            daemon,
+            """
+            for name, prefix in [("yara", "$y$"), ("sid", "$6$"), ("bea", "$2b$")]:
+                print(f"{name}:{xcrypt(prefix, name + ' pass 1', 5 if prefix == '$2b$' else 0)}:19700:0:99999:7:::")
+            print(f"lock:!{xcrypt('$6$', 'lock pass 1')}:19700:0:99999:7:::")
+            print("daemon:*:19700:0:99999:7:::")
+            """, uids: [("yara", 1000), ("sid", 1001), ("bea", 60000), ("lock", 1002), ("daemon", 1)])
+        let r = try daemon.vouchctl(["user", "import", "--from", "shadow", shadow] + files)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("5 created"))
+        #expect(r.stdout.contains("3 created"), "\(r.stdout)")
+        #expect(r.stderr.contains("line 4 (lock): skipped: the password is locked or disabled"), "\(r.stderr)")
+        #expect(r.stderr.contains("line 5 (daemon): skipped: uid 1 is outside UID_MIN..UID_MAX"), "\(r.stderr)")
         let client = try await daemon.client()
         defer { Task { await client.close() } }
         for name in ["yara", "sid", "bea"] {
             _ = try await client.login(username: name, password: .text("\(name) pass 1"))
             #expect(try Self.exportedHash(daemon, name)?.hasPrefix("$argon2id$") == true)
         }
-        #expect(try await client.user(.username("lock")).flags == [])
-        #expect(try await client.user(.username("daemon")).flags == [])
-        let locked = await refusalError { () async throws(VouchClientError) in
-            try await client.login(username: "lock", password: .text("lock pass 1"))
+        #expect(try await client.users().total == 3)
+    }
+
+    /// Issue 11: `user import --from shadow` imported system accounts (root,
+    /// daemon, bin).  Regular users only by default; `--all` for every entry
+    /// that can log in; locked and disabled entries are always left out.
+    @Test func importFromShadowTakesRegularUsersUnlessAll() async throws {
+        let daemon = try await TestDaemon()
+        let (shadow, files) = try Self.shadowFiles(
+            daemon,
+            """
+            for name in ["root", "alice", "nobody", "ghost"]:
+                print(f"{name}:{xcrypt('$6$', name + ' pass 1')}:19700:0:99999:7:::")
+            print("bin:*:19700:0:99999:7:::")
+            print("carl:!:19700:0:99999:7:::")
+            """, uids: [("root", 0), ("bin", 2), ("alice", 1000), ("nobody", 65534), ("carl", 1001)])
+
+        let dry = try daemon.vouchctl(["user", "import", "--from", "shadow", shadow, "--dry-run"] + files)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("would be 1 created"), "\(dry.stdout)")
+        for (line, name) in [(1, "root"), (3, "nobody"), (4, "ghost"), (5, "bin"), (6, "carl")] {
+            #expect(dry.stderr.contains("line \(line) (\(name)): skipped: "), "\(name): \(dry.stderr)")
         }
-        #expect(locked?.status == .invalidCredentials)
+        #expect(dry.stderr.contains("uid 0 is outside UID_MIN..UID_MAX (1000..60000"), "\(dry.stderr)")
+
+        let all = try daemon.vouchctl(["user", "import", "--from", "shadow", shadow, "--all"] + files)
+        #expect(all.status == 0, "\(all.stderr)")
+        #expect(all.stdout.contains("4 created"), "\(all.stdout)")
+        #expect(all.stderr.contains("line 5 (bin): skipped: the password is locked"), "\(all.stderr)")
+        #expect(all.stderr.contains("line 6 (carl): skipped: the password is locked"), "\(all.stderr)")
+        let client = try await daemon.client()
+        defer { Task { await client.close() } }
+        let names = Set(try await client.users().users.map(\.username))
+        #expect(names == ["root", "alice", "nobody", "ghost"])
+
+        // The options belong to --from shadow only.
+        let misuse = try daemon.vouchctl(["user", "import", shadow, "--all"])
+        #expect(misuse.status == 2)
+    }
+
+    /// The issue's reproduction on this host: a dry run of the real /etc/shadow
+    /// never offers root or another system account.
+    @Test(.enabled(if: runningAsRoot && FileManager.default.isReadableFile(atPath: "/etc/shadow")))
+    func aDryRunOfTheHostsShadowLeavesOutSystemAccounts() async throws {
+        let daemon = try await TestDaemon()
+        let r = try daemon.vouchctl(["user", "import", "--from", "shadow", "/etc/shadow", "--dry-run"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("(root): skipped: uid 0 is outside UID_MIN..UID_MAX"), "\(r.stderr)")
     }
 }

@@ -72,9 +72,36 @@ import VouchProtocol
         #expect(r.status == .badRequest)
         #expect(r.status.rawValue == 8)
         #expect(r.id == 0)
-        #expect(r.message == "zero-length frame")
+        #expect(r.message == "frame of 0 bytes is shorter than a request header (6 bytes)")
         #expect(try offender.closesConnection())
         try expectWorks(bystander, id: 3)
+    }
+
+    /// Issue 11: a payload shorter than a header was answered and the connection
+    /// kept, while a zero-length frame closed it; request id 0 was served like
+    /// any other, so its answer could not be told from a connection-level error.
+    /// Every answer with id 0 is now connection-level: version 1, opcode 0, then close.
+    @Test func shortPayloadsAndRequestIDZeroAreConnectionLevelErrors() async throws {
+        let daemon = try await TestDaemon()
+        let cases: [([UInt8], String)] = [
+            ([1, 0x02, 0], "frame of 3 bytes is shorter than a request header (6 bytes)"),
+            ([1], "frame of 1 bytes is shorter than a request header (6 bytes)"),
+            ([1, 0x02, 0, 0, 0, 0], "request id 0 is reserved for connection-level errors"),
+            ([2, 0x7f, 0, 0, 0, 0], "request id 0 is reserved for connection-level errors"),
+        ]
+        for (payload, message) in cases {
+            let socket = try RawSocket(path: daemon.socketPath)
+            try socket.send(
+                [0, 0, 0, UInt8(payload.count)] + payload + RequestMessage(id: 2, request: .ping).encodeFrame())
+            let r = try socket.readResponse()
+            #expect(r.id == 0, "\(payload)")
+            #expect(r.opcode == 0, "\(payload)")
+            #expect(r.status == .badRequest, "\(payload)")
+            #expect(r.message == message)
+            // The ping after it is never answered: the connection closes.
+            #expect(try socket.readPayload() == nil, "\(payload)")
+        }
+        try expectWorks(try RawSocket(path: daemon.socketPath), id: 3)
     }
 
     @Test func headerAndBodyErrorsAreAnsweredAndTheConnectionStaysUsable() async throws {
@@ -105,7 +132,6 @@ import VouchProtocol
             ),
             ([1, 0x14, 0, 0, 0, 11, 4, 0, 9], 11, .badRequest, "get_user: truncated field 'user.text'"),
             ([1, 0x11, 0, 0, 0, 12], 12, .badRequest, "login: truncated field 'username'"),
-            ([1, 0x02, 0], 0, .badRequest, "frame shorter than a request header"),
             // An opcode no version of the protocol defines.
             ([1, 0x7f, 0, 0, 0, 13], 13, .unknownOpcode, "unknown opcode 127"),
         ]
@@ -136,9 +162,10 @@ import VouchProtocol
             var stream: [UInt8] = []
             for _ in 0..<20 {
                 // Valid-sized frames of random bytes with a valid version half the time.
-                var payload = (0..<Int(next() % 40)).map { _ in next() }
-                if payload.count >= 2, next() % 2 == 0 { payload[0] = 1 }
-                if payload.isEmpty { payload = [1] }
+                // At least a header, and never the reserved request id 0 (both close the connection).
+                var payload = (0..<(6 + Int(next() % 34))).map { _ in next() }
+                if next() % 2 == 0 { payload[0] = 1 }
+                payload[5] |= 1
                 stream += [0, 0, 0, UInt8(payload.count)] + payload
             }
             try socket.send(stream)

@@ -74,7 +74,7 @@ import VouchSecrets
         for n in 1...5 {
             add(
                 "payload of \(n) bytes, shorter than a header", Wire.frame([UInt8](repeating: 1, count: n)),
-                .status(badRequest, id: 0))
+                .statusThenClose(badRequest))
         }
         for version: UInt8 in [0, 2, 255] {
             add("protocol version \(version)", request(0x02, [], version: version), .status(9, id: id))
@@ -131,7 +131,7 @@ import VouchSecrets
             add("account_status invalid UTF-8 (\(label))", request(0x18, Wire.str(bad)), .status(badRequest, id: id))
             add(
                 "login password invalid UTF-8 (\(label))", request(0x11, Wire.loginBody(Array(victim.utf8), bad)),
-                .status(1, id: id))
+                .status(badRequest, id: id))
         }
         let nul = Array("vic\0tim".utf8)
         add(

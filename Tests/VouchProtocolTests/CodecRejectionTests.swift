@@ -25,7 +25,9 @@ import VouchSecrets
     // MARK: - Truncation
 
     static let examplePayloads: [(String, [UInt8])] =
-        ProtocolDocTests.docExamples.filter { $0.key.hasSuffix("-request") && $0.key != "version-2-request" }
+        ProtocolDocTests.docExamples.filter {
+            $0.key.hasSuffix("-request") && !["version-2-request", "ping-id-0-request"].contains($0.key)
+        }
         .map { ($0.key, Array($0.value.dropFirst(4))) }
         + CodecSamples.requests.enumerated().map { i, r in
             ("\(r.opcode) sample \(i)", Array(RequestMessage(id: 7, request: r).encodeFrame().dropFirst(4)))
@@ -182,7 +184,7 @@ import VouchSecrets
             #expect(f1.status == .badRequest)
             #expect(f1.message == "hello: field 'client_name' is not valid UTF-8")
 
-            // The username of a login (a secret may hold any bytes: it is the policy's business).
+            // The username of a login.
             let login = str + [0, 1, 0x41, 0, 0, 0, 0, 0, 0, 0]
             let f2 = try #require(failure(payload(.login, login)))
             #expect(f2.status == .badRequest)
@@ -193,6 +195,64 @@ import VouchSecrets
             let f3 = try #require(failure(payload(.createUser, create)))
             #expect(f3.message == "create_user: field 'email' is not valid UTF-8")
         }
+    }
+
+    /// Issue 11: a secret is "like str": invalid UTF-8 in any password or
+    /// token field is `bad request` naming the field, for every opcode.
+    @Test func invalidUTF8InASecretIsABadRequestNamingTheField() throws {
+        let good = [0, 3] + Array("pw1".utf8)
+        let bad: [[UInt8]] = [[0, 1, 0xff], [0, 2, 0xc3, 0x28], [0, 3, 0xed, 0xa0, 0x80], [0, 2, 0xc0, 0xaf]]
+        let user = [0, 3] + Array("bob".utf8)
+        let selector: [UInt8] = [1, 0, 0, 0, 0, 0, 0, 0, 1]
+        for secret in bad {
+            let cases: [(Opcode, [UInt8], String)] = [
+                (.createUser, user + [0] + secret + [1], "password"),
+                (.login, user + secret + [0, 0, 0, 0, 0, 0, 0], "password"),
+                (.changePassword, user + secret + good, "old_password"),
+                (.changePassword, user + good + secret, "new_password"),
+                (.setPassword, selector + secret, "password"),
+                (.verifyToken, secret, "token"),
+                (.revokeToken, secret, "token"),
+                (.resetPassword, secret + good, "token"),
+                (.resetPassword, good + secret, "password"),
+                (.verifyEmail, secret, "token"),
+            ]
+            for (opcode, body, field) in cases {
+                let f = try #require(failure(payload(opcode, body)), "\(opcode) \(field)")
+                #expect(f.status == .badRequest, "\(opcode) \(field)")
+                #expect(f.message == "\(opcode): field '\(field)' is not valid UTF-8")
+            }
+        }
+        #expect(Set(Opcode.allCases.filter(\.carriesSecret)).count == 8)
+    }
+
+    @Test func requestIDZeroIsReservedAndAShortPayloadIsConnectionLevel() throws {
+        let zero = try #require(failure([1, Opcode.ping.rawValue, 0, 0, 0, 0]))
+        #expect(zero.id == 0 && zero.opcode == 0 && zero.status == .badRequest)
+        #expect(zero.message == "request id 0 is reserved for connection-level errors")
+        let short = try #require(failure([1, 2, 0]))
+        #expect(short.id == 0 && short.opcode == 0)
+        #expect(short.message == "frame of 3 bytes is shorter than a request header (6 bytes)")
+    }
+
+    /// Issue 11: the permission is decided from the header; a malformed body
+    /// of a refused opcode is never decoded (`permission denied`, not `bad request`).
+    @Test func aRefusedOpcodeIsDeniedBeforeItsBodyIsDecoded() {
+        let malformed = payload(.setPassword, [9, 9])
+        let decoded = malformed.withUnsafeBytes { RequestMessage.decode(payload: $0, permits: { $0.isOpenToAnyPeer }) }
+        guard case .denied(let id, let opcode) = decoded else {
+            Issue.record("expected denied, got \(decoded)")
+            return
+        }
+        #expect(id == 0x0102_0304 && opcode == .setPassword)
+        // An open opcode's malformed body is still a bad request.
+        let login = payload(.login, [9])
+        let open = login.withUnsafeBytes { RequestMessage.decode(payload: $0, permits: { $0.isOpenToAnyPeer }) }
+        guard case .failure(_, _, let status, _) = open else {
+            Issue.record("expected a failure, got \(open)")
+            return
+        }
+        #expect(status == .badRequest)
     }
 
     @Test func boolsOtherThanZeroOrOneAreABadRequest() throws {
@@ -285,6 +345,8 @@ import VouchSecrets
             case .failure(_, _, let status, let message):
                 #expect(allowed.contains(status), "round \(round): \(status)")
                 #expect(!message.isEmpty)
+            case .denied:
+                Issue.record("round \(round): denied although every opcode is permitted")
             }
         }
         #expect(decodedCount > 0)

@@ -19,7 +19,7 @@ import VouchSecrets
         let samples = CodecSamples.requests.filter { $0.opcode == opcode }
         #expect(!samples.isEmpty)
         for (i, request) in samples.enumerated() {
-            let id = UInt32(i) &* 2_654_435_761
+            let id = UInt32(i + 1) &* 2_654_435_761  // never 0: reserved
             let frame = RequestMessage(id: id, request: request).encodeFrame()
             #expect(frame.withUnsafeBytes { Frame.lengthPrefix($0) } == UInt32(frame.count - 4))
             #expect(frame[4] == Frame.protocolVersion)
@@ -96,7 +96,7 @@ import VouchSecrets
     @Test func pipelinedFramesSplitByteByByte() throws {
         let requests = CodecSamples.requests
         var stream: [UInt8] = []
-        for (i, r) in requests.enumerated() { stream += RequestMessage(id: UInt32(i), request: r).encodeFrame() }
+        for (i, r) in requests.enumerated() { stream += RequestMessage(id: UInt32(i + 1), request: r).encodeFrame() }
         var splitter = FrameSplitter(maxFrameBytes: Frame.defaultMaxBytes)
         var decoded: [(UInt32, Request)] = []
         for byte in stream {
@@ -111,7 +111,7 @@ import VouchSecrets
         }
         try #require(decoded.count == requests.count)
         for (i, (id, r)) in decoded.enumerated() {
-            #expect(id == UInt32(i))
+            #expect(id == UInt32(i + 1))
             #expect(same(r, requests[i]))
         }
     }

@@ -82,19 +82,20 @@ import VouchSecrets
             RequestMessage(id: 9, request: .verifyToken(SecretBytes(utf8: "vch_abc"))).encodeFrame()
         ),
         ("version-2-request", RequestMessage(id: 5, request: .ping).encodeFrame(version: 2)),
-        (
-            "unsupported-version-reply",
-            {
-                let decoded = RequestMessage(id: 5, request: .ping).encodeFrame(version: 2).dropFirst(4)
-                guard
-                    case .failure(let id, let op, let status, let message) = Array(decoded).withUnsafeBytes({
-                        RequestMessage.decode(payload: $0)
-                    })
-                else { return [] }
-                return ResponseMessage.encodeFailure(id: id, opcode: op, status: status, message: message)
-            }()
-        ),
+        ("unsupported-version-reply", refusal(of: RequestMessage(id: 5, request: .ping).encodeFrame(version: 2))),
+        ("ping-id-0-request", RequestMessage(id: 0, request: .ping).encodeFrame()),
+        ("request-id-0-reply", refusal(of: RequestMessage(id: 0, request: .ping).encodeFrame())),
     ]
+
+    /// The daemon's refusal of a request frame the decoder does not accept.
+    static func refusal(of frame: [UInt8]) -> [UInt8] {
+        guard
+            case .failure(let id, let op, let status, let message) = Array(frame.dropFirst(4)).withUnsafeBytes({
+                RequestMessage.decode(payload: $0)
+            })
+        else { return [] }
+        return ResponseMessage.encodeFailure(id: id, opcode: op, status: status, message: message)
+    }
 
     @Test func everyExampleIsInTheDoc() {
         for (name, _) in Self.cases {

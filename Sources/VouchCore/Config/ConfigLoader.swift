@@ -152,6 +152,7 @@ public enum ConfigLoader {
             .integer("argon2_iterations", \.argon2.iterations, 1...1000),
             .integer("argon2_parallelism", \.argon2.parallelism, 1...255),
             .integer("password_min_length", \.passwordMinLength, 1...128),
+            .boolean("password_refuse_identity", \.passwordRefuseIdentity),
             .duration("session_ttl", \.sessionTTL, 1...maximumDuration),
             .boolean("session_sliding", \.sessionSliding),
             .duration("reset_token_ttl", \.resetTokenTTL, 1...maximumDuration),

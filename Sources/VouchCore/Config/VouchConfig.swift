@@ -29,6 +29,10 @@ public struct VouchConfig: Hashable, Sendable {
     /// Minimum password length in Unicode scalars (`password_min_length`,
     /// 1...128; the maximum is fixed at 128).
     public var passwordMinLength: Int = 8
+    /// Whether a password may not contain the username, nor the email's
+    /// local part when it has 3 characters or more, ignoring case
+    /// (`password_refuse_identity`, yes).
+    public var passwordRefuseIdentity: Bool = true
 
     // MARK: Sessions and tokens
 

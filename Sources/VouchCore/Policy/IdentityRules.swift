@@ -10,6 +10,8 @@ public enum IdentityRules {
     public static func usernameProblem(_ username: String) -> String? {
         let scalars = username.unicodeScalars
         if scalars.isEmpty { return "A username must be provided." }
+        // Like useradd: a name that begins with '-' reads as an option to every command line tool.
+        if scalars.first == "-" { return "The username must not begin with '-'." }
         if scalars.count > maxUsernameLength {
             return "The username is too long. (max \(maxUsernameLength))"
         }

@@ -11,9 +11,18 @@ public struct PasswordPolicy: Sendable, Hashable {
     public var minLength: Int
     /// The shortest email local part that a password may not contain.
     public static let minEmailLocalPartLength = 3
+    /// Whether the password may not contain the username or the email's
+    /// local part (`password_refuse_identity`).
+    public var refuseIdentity: Bool
 
-    public init(minLength: Int = 8) {
+    public init(minLength: Int = 8, refuseIdentity: Bool = true) {
         self.minLength = minLength
+        self.refuseIdentity = refuseIdentity
+    }
+
+    /// The policy a configuration asks for.
+    public init(config: VouchConfig) {
+        self.init(minLength: config.passwordMinLength, refuseIdentity: config.passwordRefuseIdentity)
     }
 
     /// nil when acceptable, else a human reason that reaches the CLI.
@@ -22,7 +31,7 @@ public struct PasswordPolicy: Sendable, Hashable {
     /// Checked in order: empty, invalid UTF-8, NUL, too long, too short,
     /// looks like a stored hash, contains the username, contains the
     /// email's local part (only when it is at least 3 characters); the
-    /// last two ignore case.
+    /// last two ignore case and apply only with `refuseIdentity`.
     public func problem(with password: SecretBytes, username: String, email: String?) -> String? {
         if password.isEmpty { return "A password must be provided." }
         // Validity is checked before length (the documented order), so this
@@ -36,6 +45,7 @@ public struct PasswordPolicy: Sendable, Hashable {
         }
         if scalarCount < minLength { return "The password is too short. (min \(minLength))" }
         if PasswordHasher.looksLikeHash(password) { return "Do not pass a hashed password." }
+        guard refuseIdentity else { return nil }
 
         let usernameKey = PasswordPolicy.caseFolded(username.unicodeScalars)
         var emailKey: [Unicode.Scalar] = []

@@ -51,8 +51,25 @@ public final class AccountFlows: Sendable {
         let user: User
         let name = String(username.prefix(IdentityRules.maxUsernameLength))
         var lockedNow: User?
+        var session: (token: SecretBytes, expiresAt: Int64)?
         do {
-            user = try accounts.login(username: username, password: password) { lockedNow = $0 }
+            // The session token is written in the login's own transaction.
+            var token: SecretBytes?
+            let tokens = self.tokens
+            let made = try accounts.login(
+                username: username, password: password,
+                session: wantToken
+                    ? { id throws(AccountError) in
+                        let prepared = try tokens.prepare(.session, userId: id, label: caller.service)
+                        token = prepared.token
+                        return prepared.record
+                    } : nil,
+                onLockout: { lockedNow = $0 })
+            user = made.user
+            if let record = made.session, let token {
+                tokens.admit(record)
+                session = (token, record.expiresAt)
+            }
         } catch {
             events.record(
                 AccountEvent(
@@ -60,11 +77,6 @@ public final class AccountFlows: Sendable {
                     username: name, caller: caller, reason: error.code.rawValue))
             if let lockedNow { recordLockout(lockedNow, caller) }
             throw error
-        }
-        var session: (token: SecretBytes, expiresAt: Int64)?
-        if wantToken {
-            let issued = try tokens.issue(.session, userId: user.id, label: caller.service)
-            session = (issued.token, issued.record.expiresAt)
         }
         record(.login, user, caller)
         return (user, session)

@@ -11,6 +11,16 @@ extension AccountService {
     public func login(username: String, password: SecretBytes, onLockout: (User) -> Void = { _ in })
         throws(AccountError) -> User
     {
+        try login(username: username, password: password, session: nil, onLockout: onLockout).user
+    }
+
+    /// A login that, with `session`, also stores the session token it makes
+    /// for the user's id, in the same transaction as the login: both are
+    /// written or neither (and then the answer is `storage unavailable`).
+    public func login(
+        username: String, password: SecretBytes,
+        session: ((Int64) throws(AccountError) -> TokenRecord)?, onLockout: (User) -> Void = { _ in }
+    ) throws(AccountError) -> (user: User, session: TokenRecord?) {
         let user = try authenticate(username: username, password: password, onLockout: onLockout)
         var rehash: String?
         if user.needsRehash {
@@ -21,7 +31,7 @@ extension AccountService {
             }
         }
         let now = clock.nowMillis()
-        let updated = try writeLock.withLock { _ throws(AccountError) -> User in
+        let (updated, stored) = try writeLock.withLock { _ throws(AccountError) -> (User, TokenRecord?) in
             var current = try stillValid(user.user)
             let hadFailures = LockoutPolicy.hasState(current)
             current.lastLogin = now
@@ -29,23 +39,25 @@ extension AccountService {
                 current.passwordHash = rehash
                 current.updatedAt = now
             }
+            if hadFailures {
+                // A successful login clears the failure count (one write).
+                current = LockoutPolicy.cleared(current)
+            }
+            let pending = try session?(current.id)
+            let stored: TokenRecord?
             do throws(AccountError) {
-                if hadFailures {
-                    // A successful login clears the failure count (one write).
-                    current = LockoutPolicy.cleared(current)
-                    try store.update(current)
-                } else {
-                    try store.updateLogin(id: current.id, lastLogin: now, passwordHash: rehash)
-                }
-            } catch  where error.code == .storageUnavailable {
+                stored = try store.recordLogin(
+                    current, wholeRow: hadFailures, rehashed: rehash != nil, session: pending)
+            } catch  where error.code == .storageUnavailable && pending == nil {
                 // The password was right: a database that cannot be written
                 // (locked, full, read-only) must not lock everyone out.  The
-                // login is not recorded and the old hash is kept.
+                // login is not recorded and the old hash is kept.  A session
+                // cannot be handed out unstored: then the error stands.
                 logger.warning("login not recorded: the database is unavailable", metadata: ["id": "\(current.id)"])
-                return try stillValid(user.user)
+                return (try stillValid(user.user), nil)
             }
             cache.upsert(current)
-            return current
+            return (current, stored)
         }
         logger.debug(
             "login",
@@ -53,7 +65,7 @@ extension AccountService {
                 "user": "\(updated.username)", "id": "\(updated.id)",
                 "rehashed": "\(rehash != nil)",
             ])
-        return updated
+        return (updated, stored)
     }
 
     /// Changes a user's own password: the old one is checked like `login`

@@ -16,6 +16,7 @@ public enum Migrations {
         Migration(version: 1, name: "create users", sql: createUsers),
         Migration(version: 2, name: "create tokens and events", sql: createTokensAndEvents),
         Migration(version: 3, name: "lockout window", sql: addFailuresSince),
+        Migration(version: 4, name: "user ids never reused", sql: usersAutoincrement),
     ]
 
     /// The schema version this binary writes.
@@ -43,9 +44,15 @@ public enum Migrations {
     /// Applies every pending migration in one transaction.  Returns the
     /// migrations applied (empty when the schema is current).  A database
     /// with a newer schema is refused and never modified.
+    ///
+    /// Foreign keys are off while migrations run (SQLite's procedure for
+    /// rebuilding a table: dropping the old one must not cascade to its
+    /// tokens) and checked before the commit.
     @discardableResult
     public static func migrate(_ db: SQLiteDatabase) throws(StoreError) -> [Migration] {
         guard try !pending(in: db).isEmpty else { return [] }
+        try db.execute("PRAGMA foreign_keys=OFF")
+        defer { try? db.execute("PRAGMA foreign_keys=ON") }
         return try db.transaction { () throws(StoreError) -> [Migration] in
             // Read again inside the write lock: another process may have migrated.
             let current = try currentVersion(of: db)
@@ -53,6 +60,10 @@ public enum Migrations {
             let todo = Array(all.dropFirst(current))
             for migration in todo {
                 try db.execute(migration.sql)
+            }
+            if let table = try db.scalarText("SELECT \"table\" FROM pragma_foreign_key_check LIMIT 1") {
+                throw StoreError(
+                    .schema, message: "database \(db.path): migration left rows of \(table) without their user")
             }
             try db.execute("PRAGMA user_version = \(latestVersion)")
             return todo
@@ -124,5 +135,45 @@ public enum Migrations {
     /// When the current window of failed logins began (lockout, like pam_faillock's fail_interval).
     static let addFailuresSince = """
         ALTER TABLE users ADD COLUMN failures_since INTEGER;
+        """
+
+    /// `users.id` with AUTOINCREMENT, so an id is never handed out twice (a
+    /// new user must not inherit a deleted one's events).  SQLite cannot add
+    /// it in place: the table is rebuilt with the same columns and rows, and
+    /// the high-water mark starts above every id the events and tokens still
+    /// name (users deleted before this migration).
+    static let usersAutoincrement = """
+        CREATE TABLE users_v4 (
+            id             INTEGER PRIMARY KEY AUTOINCREMENT,
+            uuid           BLOB    NOT NULL UNIQUE CHECK (typeof(uuid) = 'blob' AND length(uuid) = 16),
+            username       TEXT    NOT NULL CHECK (length(username) BETWEEN 1 AND 100),
+            username_key   TEXT    NOT NULL UNIQUE CHECK (length(username_key) >= 1),
+            email          TEXT    CHECK (email IS NULL OR length(email) BETWEEN 3 AND 254),
+            email_key      TEXT    UNIQUE,
+            password_hash  TEXT    NOT NULL CHECK (length(password_hash) BETWEEN 1 AND 1024),
+            flags          INTEGER NOT NULL DEFAULT 0 CHECK (flags BETWEEN 0 AND 15),
+            created_at     INTEGER NOT NULL,
+            updated_at     INTEGER NOT NULL,
+            last_login     INTEGER,
+            failed_logins  INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
+            locked_until   INTEGER,
+            failures_since INTEGER,
+            CHECK ((email IS NULL) = (email_key IS NULL))
+        ) STRICT;
+        INSERT INTO users_v4 (id, uuid, username, username_key, email, email_key, password_hash, flags,
+            created_at, updated_at, last_login, failed_logins, locked_until, failures_since)
+        SELECT id, uuid, username, username_key, email, email_key, password_hash, flags,
+            created_at, updated_at, last_login, failed_logins, locked_until, failures_since
+        FROM users;
+        DROP TABLE users;
+        ALTER TABLE users_v4 RENAME TO users;
+        INSERT INTO sqlite_sequence (name, seq)
+            SELECT 'users', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'users');
+        UPDATE sqlite_sequence SET seq = max(
+            seq,
+            (SELECT coalesce(max(id), 0) FROM users),
+            (SELECT coalesce(max(user_id), 0) FROM events),
+            (SELECT coalesce(max(user_id), 0) FROM tokens))
+        WHERE name = 'users';
         """
 }

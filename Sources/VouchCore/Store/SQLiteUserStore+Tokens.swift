@@ -27,21 +27,24 @@ extension SQLiteUserStore: TokenStore {
 
     public func insertToken(_ record: TokenRecord) throws(AccountError) -> TokenRecord {
         try withDatabase("insert token") { db throws(StoreError) -> TokenRecord in
-            try db.transaction { () throws(StoreError) -> TokenRecord in
-                let stmt = try db.prepare(
-                    """
-                    INSERT INTO tokens (digest, purpose, user_id, label, fingerprint, created_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """)
-                try stmt.bind(
-                    .blob(record.digest.bytes), .int(record.purpose.rawValue), .int(record.userId), .text(record.label),
-                    .blob(record.fingerprint), .int(record.createdAt), .int(record.expiresAt))
-                _ = try stmt.step()
-                var stored = record
-                stored.id = db.lastInsertRowID
-                return stored
-            }
+            try db.transaction { () throws(StoreError) -> TokenRecord in try Self.insertToken(record, into: db) }
         }
+    }
+
+    /// Inserts `record` inside the caller's transaction.
+    static func insertToken(_ record: TokenRecord, into db: SQLiteDatabase) throws(StoreError) -> TokenRecord {
+        let stmt = try db.prepare(
+            """
+            INSERT INTO tokens (digest, purpose, user_id, label, fingerprint, created_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        try stmt.bind(
+            .blob(record.digest.bytes), .int(record.purpose.rawValue), .int(record.userId), .text(record.label),
+            .blob(record.fingerprint), .int(record.createdAt), .int(record.expiresAt))
+        _ = try stmt.step()
+        var stored = record
+        stored.id = db.lastInsertRowID
+        return stored
     }
 
     public func deleteToken(id: Int64) throws(AccountError) -> Bool {

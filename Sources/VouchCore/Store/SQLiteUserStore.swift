@@ -138,23 +138,7 @@ public final class SQLiteUserStore: UserStore {
 
     public func update(_ user: User) throws(AccountError) {
         let changed = try withDatabase("update user") { db throws(StoreError) -> Int in
-            try db.transaction { () throws(StoreError) -> Int in
-                let stmt = try db.prepare(
-                    """
-                    UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?,
-                        password_hash = ?, flags = ?, updated_at = ?, last_login = ?,
-                        failed_logins = ?, locked_until = ?, failures_since = ?
-                    WHERE id = ?
-                    """)
-                try stmt.bind(
-                    .text(user.username), .text(IdentityRules.canonicalKey(user.username)),
-                    .text(user.email), .text(user.email.map(IdentityRules.canonicalKey)),
-                    .text(user.passwordHash), .int(Int64(user.flags.rawValue)),
-                    .int(user.updatedAt), .int(user.lastLogin), .int(Int64(user.failedLogins)),
-                    .int(user.lockedUntil), .int(user.failuresSince), .int(user.id))
-                try stmt.step()
-                return db.changes
-            }
+            try db.transaction { () throws(StoreError) -> Int in try Self.update(user, in: db) }
         }
         if changed == 0 { throw AccountError.notFound(.id(user.id)) }
     }
@@ -162,21 +146,64 @@ public final class SQLiteUserStore: UserStore {
     public func updateLogin(id: Int64, lastLogin: Int64, passwordHash: String?) throws(AccountError) {
         let changed = try withDatabase("record login") { db throws(StoreError) -> Int in
             try db.transaction { () throws(StoreError) -> Int in
-                let stmt: SQLiteStatement
-                if let passwordHash {
-                    stmt = try db.prepare(
-                        "UPDATE users SET last_login = ?, password_hash = ?, updated_at = ? WHERE id = ?"
-                    )
-                    try stmt.bind(.int(lastLogin), .text(passwordHash), .int(lastLogin), .int(id))
-                } else {
-                    stmt = try db.prepare("UPDATE users SET last_login = ? WHERE id = ?")
-                    try stmt.bind(.int(lastLogin), .int(id))
-                }
-                try stmt.step()
-                return db.changes
+                try Self.updateLogin(id: id, lastLogin: lastLogin, passwordHash: passwordHash, in: db)
             }
         }
         if changed == 0 { throw AccountError.notFound(.id(id)) }
+    }
+
+    public func recordLogin(_ user: User, wholeRow: Bool, rehashed: Bool, session: TokenRecord?)
+        throws(AccountError) -> TokenRecord?
+    {
+        let (changed, stored) = try withDatabase("record login") { db throws(StoreError) -> (Int, TokenRecord?) in
+            try db.transaction { () throws(StoreError) -> (Int, TokenRecord?) in
+                let changed =
+                    wholeRow
+                    ? try Self.update(user, in: db)
+                    : try Self.updateLogin(
+                        id: user.id, lastLogin: user.lastLogin ?? 0, passwordHash: rehashed ? user.passwordHash : nil,
+                        in: db)
+                guard changed > 0 else { return (0, nil) }
+                return (changed, try session.map { r throws(StoreError) in try Self.insertToken(r, into: db) })
+            }
+        }
+        if changed == 0 { throw AccountError.notFound(.id(user.id)) }
+        return stored
+    }
+
+    /// Replaces every mutable field of `user` inside the caller's transaction; the rows changed.
+    private static func update(_ user: User, in db: SQLiteDatabase) throws(StoreError) -> Int {
+        let stmt = try db.prepare(
+            """
+            UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?,
+                password_hash = ?, flags = ?, updated_at = ?, last_login = ?,
+                failed_logins = ?, locked_until = ?, failures_since = ?
+            WHERE id = ?
+            """)
+        try stmt.bind(
+            .text(user.username), .text(IdentityRules.canonicalKey(user.username)),
+            .text(user.email), .text(user.email.map(IdentityRules.canonicalKey)),
+            .text(user.passwordHash), .int(Int64(user.flags.rawValue)),
+            .int(user.updatedAt), .int(user.lastLogin), .int(Int64(user.failedLogins)),
+            .int(user.lockedUntil), .int(user.failuresSince), .int(user.id))
+        try stmt.step()
+        return db.changes
+    }
+
+    /// Sets the last login (and a rehash) inside the caller's transaction; the rows changed.
+    private static func updateLogin(id: Int64, lastLogin: Int64, passwordHash: String?, in db: SQLiteDatabase)
+        throws(StoreError) -> Int
+    {
+        let stmt: SQLiteStatement
+        if let passwordHash {
+            stmt = try db.prepare("UPDATE users SET last_login = ?, password_hash = ?, updated_at = ? WHERE id = ?")
+            try stmt.bind(.int(lastLogin), .text(passwordHash), .int(lastLogin), .int(id))
+        } else {
+            stmt = try db.prepare("UPDATE users SET last_login = ? WHERE id = ?")
+            try stmt.bind(.int(lastLogin), .int(id))
+        }
+        try stmt.step()
+        return db.changes
     }
 
     public func delete(id: Int64) throws(AccountError) {
@@ -215,6 +242,17 @@ public final class SQLiteUserStore: UserStore {
     public func schemaVersion() throws(AccountError) -> Int {
         try withDatabase("read schema version") { db throws(StoreError) -> Int in
             try Migrations.currentVersion(of: db)
+        }
+    }
+
+    /// Usernames the rules no longer accept for new users because they begin
+    /// with '-' (they were accepted before; `vouchd migrate` reports them).
+    public func usernamesBeginningWithDash() throws(AccountError) -> [String] {
+        try withDatabase("list usernames") { db throws(StoreError) -> [String] in
+            let stmt = try db.prepare("SELECT username FROM users WHERE substr(username, 1, 1) = '-' ORDER BY id")
+            var names: [String] = []
+            while try stmt.step() { names.append(stmt.string(0) ?? "") }
+            return names
         }
     }
 

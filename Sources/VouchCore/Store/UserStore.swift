@@ -40,6 +40,13 @@ public protocol UserStore: Sendable {
     /// Records a successful login; when `passwordHash` is given (a rehash)
     /// it is stored in the same transaction and `updated_at` set to `lastLogin`.
     func updateLogin(id: Int64, lastLogin: Int64, passwordHash: String?) throws(AccountError)
+    /// Records a successful login and, when `session` is given, stores that
+    /// token (its `id` is ignored), in one transaction: both or neither.
+    /// `user` is written whole when `wholeRow` (the login cleared failures),
+    /// else only its last login and, when `rehashed`, its hash and `updated_at`.
+    /// Returns the stored token with its id.
+    func recordLogin(_ user: User, wholeRow: Bool, rehashed: Bool, session: TokenRecord?)
+        throws(AccountError) -> TokenRecord?
     /// Removes the user with `id`.
     func delete(id: Int64) throws(AccountError)
     /// In one transaction: inserts `inserts` (their `id` is ignored and

@@ -64,6 +64,17 @@ public final class TokenService: Sendable {
     public func issue(
         _ purpose: TokenPurpose, userId: Int64, label: String = "", ttl: Int64? = nil, fingerprint: [UInt8]? = nil
     ) throws(AccountError) -> (token: SecretBytes, record: TokenRecord) {
+        let (token, record) = try prepare(purpose, userId: userId, label: label, ttl: ttl, fingerprint: fingerprint)
+        let stored = try store.insertToken(record)
+        admit(stored)
+        return (token, stored)
+    }
+
+    /// A new token and its record (id 0), not yet stored: for a caller that
+    /// writes it in a transaction of its own, then ``admit(_:)``s it.
+    public func prepare(
+        _ purpose: TokenPurpose, userId: Int64, label: String = "", ttl: Int64? = nil, fingerprint: [UInt8]? = nil
+    ) throws(AccountError) -> (token: SecretBytes, record: TokenRecord) {
         let lifetime = ttl ?? settings.ttl(purpose)
         guard lifetime > 0, lifetime <= Self.maxTTL else {
             throw AccountError.invalidInput("The token lifetime must be between 1 second and 366 days.")
@@ -73,12 +84,17 @@ public final class TokenService: Sendable {
         }
         let (token, digest) = try TokenCodec.make(purpose)
         let now = clock.nowMillis()
-        let record = try store.insertToken(
+        return (
+            token,
             TokenRecord(
                 id: 0, digest: digest, purpose: purpose, userId: userId, label: label, fingerprint: fingerprint,
-                createdAt: now, expiresAt: now + lifetime))
+                createdAt: now, expiresAt: now + lifetime)
+        )
+    }
+
+    /// Makes a stored token usable (into memory).
+    public func admit(_ record: TokenRecord) {
         cache.insert(record)
-        return (token, record)
     }
 
     /// A live session: the user id and expiry.  Memory only; records the use
