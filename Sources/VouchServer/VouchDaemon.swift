@@ -70,10 +70,13 @@ public enum VouchDaemon {
                 logger.info(
                     "database check passed", metadata: ["ms": "\((ContinuousClock.now - started).milliseconds)"])
             } : nil
+        let logins = LoginService(
+            accounts: accounts, store: store, settings: LoginSettings(config: config), clock: clock, logger: logger)
         var loadError: (any Error)?
         do {
             // Tokens stream in from the database while the user indexes are built.
             try accounts.load(alongside: { try tokens.load() })
+            try logins.load()
         } catch {
             loadError = error
         }
@@ -97,7 +100,7 @@ public enum VouchDaemon {
             hookConcurrency: config.hookConcurrency, logger: logger)
         let flows = AccountFlows(
             accounts: accounts, tokens: tokens, events: events, clock: clock,
-            revokeSessionsOnPasswordChange: config.revokeSessionsOnPasswordChange, logger: logger)
+            revokeSessionsOnPasswordChange: config.revokeSessionsOnPasswordChange, logger: logger, logins: logins)
 
         let pool = WorkerPool(threads: config.workerThreads, queueLimit: config.workerQueueLimit, name: "vouch-hash")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -144,6 +147,7 @@ public enum VouchDaemon {
                 policy: PasswordPolicy(minLength: next.passwordMinLength))
             accounts.setLockoutPolicy(LockoutPolicy(config: next))
             rateLimiter.setFailuresPerMinute(next.loginFailuresPerMinute)
+            logins.reconfigure(LoginSettings(config: next))
         }
         let serviceGroup = ServiceGroup(
             configuration: .init(

@@ -21,11 +21,14 @@ public final class AccountFlows: Sendable {
     let clock: any VouchClock
     let revokeSessionsOnPasswordChange: Bool
     let logger: Logger
+    /// Linux logins and password aging; nil: passwords never expire.
+    public let logins: LoginService?
 
     public init(
         accounts: AccountService, tokens: TokenService, events: EventRecorder, clock: any VouchClock = SystemClock(),
-        revokeSessionsOnPasswordChange: Bool = true, logger: Logger
+        revokeSessionsOnPasswordChange: Bool = true, logger: Logger, logins: LoginService? = nil
     ) {
+        self.logins = logins
         self.accounts = accounts
         self.tokens = tokens
         self.events = events
@@ -60,6 +63,10 @@ public final class AccountFlows: Sendable {
                     username: name, caller: caller, reason: error.code.rawValue))
             if let lockedNow { recordLockout(lockedNow, caller) }
             throw error
+        }
+        // The right password, but it must be changed first (change_password): no session.
+        if let logins, logins.passwordAge(of: user) != .current {
+            throw AccountError(.passwordExpired)
         }
         var session: (token: SecretBytes, expiresAt: Int64)?
         if wantToken {
@@ -100,6 +107,7 @@ public final class AccountFlows: Sendable {
     }
 
     private func passwordChanged(_ user: User, _ caller: Caller) throws(AccountError) {
+        try logins?.passwordChanged(userId: user.id)
         try tokens.revokeAll(userId: user.id, purpose: .resetPassword)
         if revokeSessionsOnPasswordChange { try tokens.revokeAll(userId: user.id, purpose: .session) }
         record(.passwordChanged, user, caller)
@@ -135,6 +143,7 @@ public final class AccountFlows: Sendable {
         }
         let user = try accounts.deleteUser(.id(target.id))
         tokens.forget(userId: user.id)
+        logins?.forget(userId: user.id)
         record(.delete, user, caller)
         return user
     }
@@ -223,6 +232,7 @@ public final class AccountFlows: Sendable {
         }
         _ = try tokens.consume(token, purpose: .resetPassword)
         let updated = try accounts.setPassword(.id(user.id), password: password)
+        try logins?.passwordChanged(userId: user.id)
         try tokens.revokeAll(userId: user.id, purpose: .resetPassword)
         try tokens.revokeAll(userId: user.id, purpose: .session)
         self.record(.resetPassword, updated, caller)
