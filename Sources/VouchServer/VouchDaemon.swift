@@ -23,10 +23,15 @@ public enum VouchDaemon {
         if cvouch_disable_core_dumps() != 0 {
             logger.warning("could not disable core dumps", metadata: ["errno": "\(errno)"])
         }
+        // vouchd's own NSS lookups (uid allocation) never ask its own userdb service.
+        setenv("SYSTEMD_BYPASS_USERDB", HostAccounts.userdbService, 1)
         let notifier = SystemdNotifier()
         let inheritedFD: Int32?
+        let inheritedUserdbFD: Int32?
+        let servesUserdb = UserdbServer.isEnabled(config)
         do {
-            inheritedFD = try ListenSockets.inheritUnixSocket()
+            (inheritedFD, inheritedUserdbFD) = try ListenSockets.inheritUnixSockets(
+                userdbPath: servesUserdb ? config.userdbSocket : nil)
         } catch {
             throw DaemonStartupError("socket activation: \(error)")
         }
@@ -149,14 +154,22 @@ public enum VouchDaemon {
             rateLimiter.setFailuresPerMinute(next.loginFailuresPerMinute)
             logins.reconfigure(LoginSettings(config: next))
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: StoreService(store: store, pool: pool, events: events, logger: logger)),
+            .init(service: TokenMaintenanceService(tokens: tokens, pool: pool, interval: .seconds(60))),
+            .init(service: reload),
+        ]
+        if servesUserdb {
+            services.append(
+                .init(
+                    service: UserdbServer(
+                        options: .init(socketPath: config.userdbSocket, inheritedFD: inheritedUserdbFD), logins: logins,
+                        group: group, logger: logger)))
+        }
+        services.append(.init(service: server))
         let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: StoreService(store: store, pool: pool, events: events, logger: logger)),
-                    .init(service: TokenMaintenanceService(tokens: tokens, pool: pool, interval: .seconds(60))),
-                    .init(service: reload),
-                    .init(service: server),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {

@@ -82,6 +82,11 @@ public struct HostAccounts: Sendable {
         return out
     }
 
+    /// The first line of `path` that is not blank or a comment.
+    public static func firstLine(of path: String) -> String? {
+        lines(of: path).first.map(String.init)
+    }
+
     static func names(in path: String) -> Set<Substring> {
         Set(lines(of: path).compactMap { $0.split(separator: ":", omittingEmptySubsequences: false).first })
     }
