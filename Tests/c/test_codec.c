@@ -516,7 +516,7 @@ static void test_roundtrips(void) {
 
 static void test_strerror(void) {
     int codes[] = {0,     -1,    -2,    -3,    -4,    -5,    -6,    -7,    -8,    -9,   -10,
-                   -11,   -12,   -13,   -14,   -15,   -16,   -17,   -18,   -19,   -20,  -21,
+                   -11,   -12,   -13,   -14,   -15,   -16,   -17,   -18,   -19,   -20,  -21,   -22,
                    -1001, -1002, -1003, -1004, -1005, -1006, -1007, -1008, -1009};
     size_t k = sizeof codes / sizeof codes[0];
     for (size_t i = 0; i < k; i++) {

@@ -46,12 +46,16 @@ public struct HostAccounts: Sendable {
     }
 
     /// Whether `id` is in use as a uid or gid on the host, or lies in a
-    /// subordinate id range.
-    public func idInUse(_ id: UInt32) -> Bool {
+    /// subordinate id range.  An NSS entry named `owner` (the login user
+    /// holding `id`, as vouch itself serves it) does not count.
+    public func idInUse(_ id: UInt32, owner: String? = nil) -> Bool {
         if Self.ids(in: passwdPath, field: 2).contains(id) || Self.ids(in: groupPath, field: 2).contains(id) {
             return true
         }
-        if askNSS && (Self.nssHasUID(id) || Self.nssHasGID(id)) { return true }
+        if askNSS {
+            if let name = Self.nssUserName(uid: id), name != owner { return true }
+            if let name = Self.nssGroupName(gid: id), name != owner { return true }
+        }
         return subordinatePaths.contains { Self.subordinateRanges(in: $0).contains { $0.contains(id) } }
     }
 
@@ -113,17 +117,19 @@ public struct HostAccounts: Sendable {
 
     // MARK: - NSS
 
-    static func nssHasUID(_ uid: UInt32) -> Bool {
+    static func nssUserName(uid: UInt32) -> String? {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 16384)
-        return getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0 && result != nil
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        return entry.pw_name.map { String(cString: $0) } ?? ""
     }
 
-    static func nssHasGID(_ gid: UInt32) -> Bool {
+    static func nssGroupName(gid: UInt32) -> String? {
         var entry = group()
         var result: UnsafeMutablePointer<group>?
         var buffer = [CChar](repeating: 0, count: 16384)
-        return getgrgid_r(gid, &entry, &buffer, buffer.count, &result) == 0 && result != nil
+        guard getgrgid_r(gid, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        return entry.gr_name.map { String(cString: $0) } ?? ""
     }
 }

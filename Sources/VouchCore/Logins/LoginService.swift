@@ -118,7 +118,7 @@ public final class LoginService: Sendable {
                 throw AccountError.invalidInput("login_shell: \(problem)")
             }
             if let uid = p.uid {
-                if host.idInUse(uid) {
+                if host.idInUse(uid, owner: user.username) {
                     throw AccountError.invalidInput("uid \(uid) is now in use on this host; the user cannot log in")
                 }
             } else {
