@@ -222,8 +222,10 @@ EOF
 "$SSHD" -D -e -f "$T/sshd_config" 2> "$T/sshd.log" &
 pids+=($!)
 for _ in $(seq 50); do grep -q "Server listening" "$T/sshd.log" && break; sleep 0.1; done
-SSH=(ssh -F none -p "$PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
-    -o IdentitiesOnly=yes -o ConnectTimeout=10)
+# ssh takes the first value of an option: BatchMode is set per use.
+SSH0=(ssh -F none -p "$PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes
+    -o ConnectTimeout=10)
+SSH=("${SSH0[@]}" -o BatchMode=yes)
 check "ssh with alice's key" "$A" "$("${SSH[@]}" -i "$T/alice_key" alice@127.0.0.1 'id -u' 2>"$T/ssh.err")"
 out=$("${SSH[@]}" -i "$T/other_key" alice@127.0.0.1 true 2>&1)
 contains "ssh with another key is refused" "Permission denied" "$out"
@@ -234,7 +236,7 @@ printf '#!/bin/sh\necho "$ASKPASS_ANSWER"\n' > "$T/askpass"
 chmod 755 "$T/askpass"
 pw_ssh() { # user, password
     ASKPASS_ANSWER=$2 SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0 \
-        "${SSH[@]}" -o BatchMode=no -o PubkeyAuthentication=no -o PreferredAuthentications=keyboard-interactive \
+        "${SSH0[@]}" -o BatchMode=no -o PubkeyAuthentication=no -o PreferredAuthentications=keyboard-interactive \
         -o NumberOfPasswordPrompts=1 "$1@127.0.0.1" 'id -u' 2>&1 </dev/null
 }
 check "ssh with alice's password (pam_vouch)" "$A" "$(pw_ssh alice 'new horse 22' | tail -n1)"
