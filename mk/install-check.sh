@@ -12,6 +12,7 @@ expected=(
   etc/vouch/hooks.d
   lib/systemd/system/vouchd.service
   lib/systemd/system/vouchd.socket
+  lib/systemd/system/vouchd-userdb.socket
   usr/lib/sysusers.d/vouch.conf
   usr/lib/tmpfiles.d/vouch.conf
   usr/lib/x86_64-linux-gnu/libvouch.so.1

@@ -46,9 +46,11 @@ install: $(INSTALL_DEPENDS)
 	$(INSTALL) -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	$(VOUCH_SUBST) systemd/vouchd.service >$(DESTDIR)$(UNITDIR)/vouchd.service
 	$(VOUCH_SUBST) systemd/vouchd.socket >$(DESTDIR)$(UNITDIR)/vouchd.socket
+	$(VOUCH_SUBST) systemd/vouchd-userdb.socket >$(DESTDIR)$(UNITDIR)/vouchd-userdb.socket
 	$(VOUCH_SUBST) systemd/vouch.sysusers.conf >$(DESTDIR)$(SYSUSERSDIR)/vouch.conf
 	$(VOUCH_SUBST) systemd/vouch.tmpfiles.conf >$(DESTDIR)$(TMPFILESDIR)/vouch.conf
 	chmod 0644 $(DESTDIR)$(UNITDIR)/vouchd.service $(DESTDIR)$(UNITDIR)/vouchd.socket \
+	  $(DESTDIR)$(UNITDIR)/vouchd-userdb.socket \
 	  $(DESTDIR)$(SYSUSERSDIR)/vouch.conf $(DESTDIR)$(TMPFILESDIR)/vouch.conf
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(VOUCH_CONFDIR) $(DESTDIR)$(VOUCH_CONFDIR)/hooks.d
 	@# The configuration is the administrator's: never overwritten.
@@ -87,7 +89,8 @@ endif
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/vouchd $(DESTDIR)$(BINDIR)/vouchctl
-	rm -f $(DESTDIR)$(UNITDIR)/vouchd.service $(DESTDIR)$(UNITDIR)/vouchd.socket
+	rm -f $(DESTDIR)$(UNITDIR)/vouchd.service $(DESTDIR)$(UNITDIR)/vouchd.socket \
+	  $(DESTDIR)$(UNITDIR)/vouchd-userdb.socket
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/vouch.conf $(DESTDIR)$(TMPFILESDIR)/vouch.conf
 	rm -f $(DESTDIR)$(LIBDIR)/libvouch.so $(DESTDIR)$(LIBDIR)/libvouch.so.1*
 	rm -f $(DESTDIR)$(INCLUDEDIR)/vouch.h $(DESTDIR)$(PKGCONFIGDIR)/vouch.pc

@@ -27,13 +27,17 @@ public enum VouchDaemon {
         setenv("SYSTEMD_BYPASS_USERDB", HostAccounts.userdbService, 1)
         let notifier = SystemdNotifier()
         let inheritedFD: Int32?
-        let inheritedUserdbFD: Int32?
-        let servesUserdb = UserdbServer.isEnabled(config)
+        var inheritedUserdbFD: Int32?
         do {
-            (inheritedFD, inheritedUserdbFD) = try ListenSockets.inheritUnixSockets(
-                userdbPath: servesUserdb ? config.userdbSocket : nil)
+            (inheritedFD, inheritedUserdbFD) = try ListenSockets.inheritUnixSockets(userdbPath: config.userdbSocket)
         } catch {
             throw DaemonStartupError("socket activation: \(error)")
+        }
+        let servesUserdb = UserdbServer.isEnabled(config, socketPassed: inheritedUserdbFD != nil)
+        if !servesUserdb, let fd = inheritedUserdbFD {
+            logger.warning("userdb = no: closing the io.systemd.UserDatabase socket systemd passed")
+            close(fd)
+            inheritedUserdbFD = nil
         }
 
         notifier.status("opening \(config.databasePath)")

@@ -93,7 +93,7 @@ public struct VouchConfig: Hashable, Sendable {
     // MARK: Linux logins (docs/LINUX-LOGINS.md)
 
     /// Whether vouchd answers systemd's user record lookups (`userdb`):
-    /// `auto` (yes when systemd is the init system), `yes` or `no`.
+    /// `auto` (when systemd passes the socket: vouchd-userdb.socket), `yes` or `no`.
     public var userdb: String = "auto"
     /// The io.systemd.UserDatabase socket (`userdb_socket`).
     public var userdbSocket: String = "/run/systemd/userdb/io.vouch.UserDatabase"

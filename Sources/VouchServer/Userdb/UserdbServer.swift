@@ -44,11 +44,13 @@ public final class UserdbServer: Service {
         self.logger = logger
     }
 
-    /// `userdb = yes`, or `auto` on a host booted with systemd.
-    public static func isEnabled(_ config: VouchConfig) -> Bool {
+    /// `userdb = yes` (binding the socket itself unless systemd passed it),
+    /// or `auto` when systemd passed it (vouchd-userdb.socket, enabled with
+    /// vouchd on a host booted with systemd).
+    public static func isEnabled(_ config: VouchConfig, socketPassed: Bool) -> Bool {
         switch config.userdb {
         case "yes": return true
-        case "auto": return access("/run/systemd/system", F_OK) == 0
+        case "auto": return socketPassed
         default: return false
         }
     }
