@@ -83,6 +83,31 @@ import VouchSecrets
         ),
         ("version-2-request", RequestMessage(id: 5, request: .ping).encodeFrame(version: 2)),
         (
+            "login-password-expired",
+            ResponseMessage.encodeFailure(
+                id: 42, opcode: Opcode.login.rawValue, status: .passwordExpired,
+                message: "The password has expired and must be changed")
+        ),
+        (
+            "get-linux-account-request",
+            RequestMessage(id: 12, request: .linux(.getLinuxAccount(.username("bob")))).encodeFrame()
+        ),
+        (
+            "set-linux-account-request",
+            RequestMessage(id: 13, request: .linux(.setLinuxAccount(.username("bob"), LinuxAccountChange(login: true))))
+                .encodeFrame()
+        ),
+        (
+            "linux-account-reply",
+            ResponseMessage.encodeSuccess(
+                id: 13, opcode: .setLinuxAccount,
+                reply: .linuxAccount(
+                    LinuxAccountRecord(
+                        userId: 1, username: "bob", login: true, uid: 70000, realName: "Bob", home: "/home/bob",
+                        shell: "/bin/bash", passwordChangedAt: nil, passwordMaxAge: nil, effectiveMaxAge: 0,
+                        mustChangePassword: false, passwordState: .current, sshKeys: [])))
+        ),
+        (
             "unsupported-version-reply",
             {
                 let decoded = RequestMessage(id: 5, request: .ping).encodeFrame(version: 2).dropFirst(4)

@@ -356,6 +356,15 @@ static void test_roundtrips(void) {
     CHECK(p.c->fd >= 0, "a status answer must keep the connection");
     unpair(&p);
 
+    /* right password that must be changed first (status 22) */
+    p = mkpair(1000);
+    p.c->next_id = 42;
+    feed_example(&p, "login-password-expired");
+    CHECK_RC(vouch_login(p.c, "bob", "correct horse 1", &uid), VOUCH_ERR_PASSWORD_EXPIRED);
+    vouch_last_message(p.c, msg, sizeof msg);
+    CHECK(strcmp(msg, "The password has expired and must be changed") == 0, "last message '%s'", msg);
+    unpair(&p);
+
     /* ping: ok; then a reply with the wrong id drops the connection */
     p = mkpair(1000);
     p.c->next_id = 7;
