@@ -122,7 +122,7 @@ public struct LinuxAccountChange: Hashable, Sendable {
     }
 }
 
-public enum LinuxRequest: Sendable {
+public enum LinuxRequest: Equatable, Sendable {
     /// 0x60
     case getLinuxAccount(UserSelector)
     /// 0x61

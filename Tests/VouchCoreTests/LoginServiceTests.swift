@@ -88,7 +88,7 @@ struct LoginFixture {
         #expect(f.logins.loginUser(named: "alice")?.1.uid == uid)
     }
 
-    @Test(arguments: ["Alice", "9lives", "al ice", "a.b", String(repeating: "a", count: 33)])
+    @Test(arguments: ["Alice", "9lives", "a.b", "a+b", String(repeating: "a", count: 33)])
     func loginNamesFollowThePortableRule(name: String) throws {
         let f = try LoginFixture()
         let user = try f.user(name, login: false)
@@ -101,6 +101,20 @@ struct LoginFixture {
         for name in ["root", "adm"] {
             let user = try f.user(name, login: false)
             expectCode(.invalidInput) { _ = try f.logins.setLogin(.id(user.id), .init(login: true)) }
+        }
+    }
+
+    @Test(arguments: [
+        ("uid_range = 999-2000", "must lie within 1000-2147483646"), ("uid_range = 70000-65534x", "is not a range"),
+        ("uid_range = 60000-70000", "leave out 65534 and 65535"), ("uid_range = 9-8", "the first id is above the last"),
+        ("login_home = /home/fixed", "must contain %u"), ("login_home = home/%u", "absolute path"),
+    ])
+    func badLoginKeysAreRefused(line: String, problem: String) {
+        #expect(throws: ConfigError.self) { try ConfigLoader.parse(line, fileName: "vouchd.conf") }
+        do {
+            _ = try ConfigLoader.parse(line, fileName: "vouchd.conf")
+        } catch {
+            #expect(error.description.contains(problem), "\(error.description)")
         }
     }
 

@@ -246,6 +246,20 @@ contains "ssh as a non-login user with the right password is refused" "Permissio
 wait "${pids[1]}" 2>/dev/null
 contains "the connection deadline closed a silent client" "silent closed" "$(cat "$T/stall.out")"
 
+# ---- socket activation: both sockets passed, userdb = auto --------------------
+kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null
+for _ in $(seq 50); do [ -e /run/systemd/userdb/io.vouch.UserDatabase ] || break; sleep 0.1; done
+sed 's/^userdb = yes$/userdb = auto/' "$T/vouchd.conf" > "$T/vouchd-auto.conf"
+systemd-socket-activate -l "$T/v.sock" -l /run/systemd/userdb/io.vouch.UserDatabase \
+    "$VOUCHD" --config "$T/vouchd-auto.conf" --database "$T/v.db" --log-to stderr 2> "$T/vouchd-activated.log" &
+pids+=($!)
+for _ in $(seq 50); do [ -S /run/systemd/userdb/io.vouch.UserDatabase ] && break; sleep 0.1; done
+chmod 666 /run/systemd/userdb/io.vouch.UserDatabase
+# The first lookup starts vouchd, which serves both passed sockets.
+check "socket-activated: a lookup starts vouchd and is answered" "alice:x:$A:$A:Alice Liddell:/home/alice:/bin/bash" \
+    "$(timeout 20 getent passwd alice)"
+check "socket-activated: the main socket" "alice" "$(vc user show alice --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["username"])')"
+
 if [ $fail != 0 ]; then
     echo "--- vouchd log"; tail -n 30 "$T/vouchd.log"
     echo "--- sshd log"; tail -n 30 "$T/sshd.log"
