@@ -219,6 +219,7 @@ UsePAM yes
 PermitRootLogin no
 LogLevel VERBOSE
 EOF
+: > "$T/sshd.log"
 "$SSHD" -D -e -f "$T/sshd_config" 2> "$T/sshd.log" &
 pids+=($!)
 for _ in $(seq 50); do grep -q "Server listening" "$T/sshd.log" && break; sleep 0.1; done
