@@ -11,33 +11,34 @@ extension Dispatcher {
         guard let logins = flows.logins else {
             return .failure(.unknownOpcode, "\(op) is not supported by this server")
         }
-        if case .getLinuxAccount(let selector) = request {
+        let change: @Sendable () throws(AccountError) -> (User, LoginProfile)
+        switch request {
+        case .getLinuxAccount(let selector):
+            // Memory only: answered on the event loop.
             return Self.answer { () throws(AccountError) -> Reply in
                 let user = try flows.accounts.user(WireMapping.ref(selector))
                 return .linuxAccount(Self.linuxRecord(user, logins.profile(of: user), logins))
             }
+        case .setLinuxAccount(let selector, let c):
+            change = { () throws(AccountError) in
+                try logins.setLogin(
+                    WireMapping.ref(selector),
+                    LoginService.Change(
+                        login: c.login, realName: c.realName, home: c.home.map { $0.isEmpty ? nil : $0 },
+                        shell: c.shell.map { $0.isEmpty ? nil : $0 }))
+            }
+        case .addSSHKey(let selector, let key):
+            change = { () throws(AccountError) in try logins.addKey(WireMapping.ref(selector), key) }
+        case .removeSSHKey(let selector, let key):
+            change = { () throws(AccountError) in try logins.removeKey(WireMapping.ref(selector), key) }
+        case .setPasswordAging(let selector, let maxAge, let expire):
+            change = { () throws(AccountError) in
+                try logins.setAging(WireMapping.ref(selector), maxAge: maxAge, mustChange: expire ? true : nil)
+            }
         }
         let logger = self.logger
         return offload(id, op, sink) { () throws(AccountError) -> Reply in
-            let (user, profile): (User, LoginProfile)
-            switch request {
-            case .getLinuxAccount(let selector):
-                let found = try self.flows.accounts.user(WireMapping.ref(selector))
-                (user, profile) = (found, logins.profile(of: found))
-            case .setLinuxAccount(let selector, let change):
-                (user, profile) = try logins.setLogin(
-                    WireMapping.ref(selector),
-                    LoginService.Change(
-                        login: change.login, realName: change.realName,
-                        home: change.home.map { $0.isEmpty ? nil : $0 }, shell: change.shell.map { $0.isEmpty ? nil : $0 }))
-            case .addSSHKey(let selector, let key):
-                (user, profile) = try logins.addKey(WireMapping.ref(selector), key)
-            case .removeSSHKey(let selector, let key):
-                (user, profile) = try logins.removeKey(WireMapping.ref(selector), key)
-            case .setPasswordAging(let selector, let maxAge, let expire):
-                (user, profile) = try logins.setAging(
-                    WireMapping.ref(selector), maxAge: maxAge, mustChange: expire ? true : nil)
-            }
+            let (user, profile) = try change()
             logger.info(
                 "\(op)",
                 metadata: [

@@ -31,8 +31,7 @@ extension Dispatcher {
             switch try flows.accounts.accountState(username: username) {
             case .active:
                 // Active, but the password must be changed first: pam_vouch's PAM_NEW_AUTHTOK_REQD.
-                if let logins = flows.logins, logins.passwordAge(named: username) != .current
-                {
+                if let logins = flows.logins, logins.passwordAge(named: username) != .current {
                     throw AccountError(.passwordExpired)
                 }
                 return .accountState(.active)

@@ -24,7 +24,8 @@ struct LinuxAccount: AsyncParsableCommand {
         defer { Task { await client.close() } }
         let record = try await call { () async throws(VouchClientError) in
             change == LinuxAccountChange()
-                ? try await client.linuxAccount(selector(user)) : try await client.setLinuxAccount(selector(user), change)
+                ? try await client.linuxAccount(selector(user))
+                : try await client.setLinuxAccount(selector(user), change)
         }
         LinuxOutput.show(record, json: json)
     }
@@ -82,7 +83,8 @@ struct Keys: AsyncParsableCommand {
 
     struct RemoveKey: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "remove", abstract: "Remove a key, named by its number in `keys list`, its line or its base64 part.")
+            commandName: "remove",
+            abstract: "Remove a key, named by its number in `keys list`, its line or its base64 part.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The user: username, id or uuid.") var user: String
         @Argument(help: "The key.") var key: String
@@ -124,7 +126,7 @@ struct Keys: AsyncParsableCommand {
             do {
                 record = try await client.linuxAccount(.username(user))
                 active = try await client.user(.username(user)).flags.contains(.active)
-            } catch where error.status == .notFound {
+            } catch  where error.status == .notFound {
                 return
             } catch {
                 throw CLIFailure.from(error)

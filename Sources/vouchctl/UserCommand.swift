@@ -56,7 +56,8 @@ struct CreateUser: AsyncParsableCommand {
             do {
                 _ = try await client.setLinuxAccount(.id(user.id), LinuxAccountChange(login: true))
             } catch {
-                throw CLIFailure.refused("Created user \(user.id), but not as a login: \(CLIFailure.from(error).message)")
+                throw CLIFailure.refused(
+                    "Created user \(user.id), but not as a login: \(CLIFailure.from(error).message)")
             }
         }
         if json { Output.printJSON(Output.json(user)) } else { print("Created user \(user.id)") }

@@ -12,7 +12,8 @@ struct LoginFixture {
     let flows: AccountFlows
 
     init(
-        base: ServiceFixture? = nil, settings: LoginSettings = LoginSettings(), passwd: String = "root:x:0:0::/root:/bin/sh\n",
+        base: ServiceFixture? = nil, settings: LoginSettings = LoginSettings(),
+        passwd: String = "root:x:0:0::/root:/bin/sh\n",
         group: String = "root:x:0:\n", subuid: String = ""
     ) throws {
         let base = try base ?? ServiceFixture()
@@ -137,7 +138,8 @@ struct LoginFixture {
         expectCode(.invalidInput) { _ = try f.logins.addKey(.id(alice.id), key + "\nssh-rsa AAAA") }
         let g = try LoginFixture(base: try f.base.reopened())
         #expect(g.logins.profile(of: alice).sshKeys == [key])
-        _ = try g.logins.removeKey(.id(alice.id), "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl")
+        _ = try g.logins.removeKey(
+            .id(alice.id), "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl")
         #expect(g.logins.profile(of: alice).sshKeys.isEmpty)
         expectCode(.notFound) { _ = try g.logins.removeKey(.id(alice.id), key) }
     }
@@ -148,16 +150,21 @@ struct LoginFixture {
         let caller = Caller(uid: 0, pid: 1)
         let right = SecretBytes(utf8: "correct horse 1")
         _ = try f.logins.setAging(.id(alice.id), maxAge: nil, mustChange: true)
-        expectCode(.passwordExpired) { _ = try f.flows.login(username: "alice", password: right, wantToken: true, caller: caller) }
+        expectCode(.passwordExpired) {
+            _ = try f.flows.login(username: "alice", password: right, wantToken: true, caller: caller)
+        }
         // A wrong password is still just wrong.
         expectCode(.invalidCredentials) {
-            _ = try f.flows.login(username: "alice", password: SecretBytes(utf8: "wrong horse 1"), wantToken: false, caller: caller)
+            _ = try f.flows.login(
+                username: "alice", password: SecretBytes(utf8: "wrong horse 1"), wantToken: false, caller: caller)
         }
-        _ = try f.flows.changePassword(username: "alice", old: right, new: SecretBytes(utf8: "new horse 22"), caller: caller)
+        _ = try f.flows.changePassword(
+            username: "alice", old: right, new: SecretBytes(utf8: "new horse 22"), caller: caller)
         let p = f.logins.profile(of: alice)
         #expect(!p.mustChangePassword)
         #expect(p.passwordChangedAt == f.base.clock.nowMillis())
-        _ = try f.flows.login(username: "alice", password: SecretBytes(utf8: "new horse 22"), wantToken: false, caller: caller)
+        _ = try f.flows.login(
+            username: "alice", password: SecretBytes(utf8: "new horse 22"), wantToken: false, caller: caller)
     }
 
     @Test func passwordsExpireAfterTheirMaximumAge() throws {

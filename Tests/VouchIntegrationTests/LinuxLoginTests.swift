@@ -100,7 +100,9 @@ import VouchSecrets
         if expectsMachineID {
             for i in [0, 1, 6] {
                 #expect(replies[i].contains(#""userName":"alice""#) && replies[i].contains(#""uid":\#(uid)"#))
-                #expect(replies[i].contains(#""realName":"Alice L""#) && replies[i].contains(#""service":"io.vouch.UserDatabase""#))
+                #expect(
+                    replies[i].contains(#""realName":"Alice L""#)
+                        && replies[i].contains(#""service":"io.vouch.UserDatabase""#))
             }
             #expect(replies[7].contains(#""groupName":"alice""#) && replies[7].contains(#""gid":\#(uid)"#))
         } else {
@@ -120,12 +122,14 @@ import VouchSecrets
 
     @Test func oversizedAndMalformedMessagesCloseTheConnection() async throws {
         let daemon = try await Self.daemon()
-        let big = Self.call("GetUserRecord", #"{"userName":"\#(String(repeating: "a", count: 20000))",\#(Self.service)}"#)
+        let big = Self.call(
+            "GetUserRecord", #"{"userName":"\#(String(repeating: "a", count: 20000))",\#(Self.service)}"#)
         #expect(try Self.varlink(daemon, [big]) == ["EOF"])
         #expect(try Self.varlink(daemon, ["{not json"]) == ["EOF"])
         // The daemon still answers.
-        #expect(try Self.varlink(daemon, [Self.call("GetUserRecord", #"{"userName":"x",\#(Self.service)}"#)]).first?
-            .contains("NoRecordFound") == true)
+        #expect(
+            try Self.varlink(daemon, [Self.call("GetUserRecord", #"{"userName":"x",\#(Self.service)}"#)]).first?
+                .contains("NoRecordFound") == true)
     }
 
     @Test func linuxOperationsAreForAdminsAndCheckTheirInput() async throws {

@@ -191,7 +191,9 @@ public final class LoginService: Sendable {
             if p.login != old.login {
                 logger.notice(
                     p.login ? "login enabled" : "login disabled",
-                    metadata: ["user": "\(user.username)", "id": "\(user.id)", "uid": "\(p.uid.map(String.init) ?? "-")"])
+                    metadata: [
+                        "user": "\(user.username)", "id": "\(user.id)", "uid": "\(p.uid.map(String.init) ?? "-")",
+                    ])
             }
             return (user, p)
         }
@@ -211,7 +213,8 @@ public final class LoginService: Sendable {
     // MARK: - Input rules
 
     static func realNameProblem(_ name: String) -> String? {
-        guard name.utf8.count <= 256, !name.contains(where: { $0 == ":" || $0 == "\n" || $0.asciiValue.map { $0 < 32 } == true })
+        guard name.utf8.count <= 256,
+            !name.contains(where: { $0 == ":" || $0 == "\n" || $0.asciiValue.map { $0 < 32 } == true })
         else { return "A real name has at most 256 bytes and no ':' or control characters" }
         return nil
     }

@@ -53,7 +53,8 @@ public enum ListenSockets {
         guard count <= expected else {
             for fd in first..<(first + count) { close(fd) }
             throw ListenSocketError(
-                "expected \(expected == 1 ? "1 socket" : "at most 2 sockets") from systemd, got \(count) (check ListenStream= in vouchd.socket)")
+                "expected \(expected == 1 ? "1 socket" : "at most 2 sockets") from systemd, got \(count) (check ListenStream= in vouchd.socket)"
+            )
         }
         var main: Int32?
         var userdb: Int32?

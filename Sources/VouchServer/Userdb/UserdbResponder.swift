@@ -118,7 +118,8 @@ final class UserdbResponder: Sendable {
         return .stream(
             UserdbStream(count: records.count) { i, continues in
                 let (user, profile) = records[i]
-                return Self.frame(VarlinkReply(parameters: parameters(user, profile), continues: continues ? true : nil))
+                return Self.frame(
+                    VarlinkReply(parameters: parameters(user, profile), continues: continues ? true : nil))
             })
     }
 
@@ -130,7 +131,9 @@ final class UserdbResponder: Sendable {
     static func frame<P: Encodable>(_ reply: VarlinkReply<P>) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        var bytes = (try? encoder.encode(reply)).map { Array($0) } ?? Array(#"{"error":"org.varlink.service.InvalidParameter","parameters":{"parameter":"record"}}"#.utf8)
+        var bytes =
+            (try? encoder.encode(reply)).map { Array($0) }
+            ?? Array(#"{"error":"org.varlink.service.InvalidParameter","parameters":{"parameter":"record"}}"#.utf8)
         bytes.append(0)
         return bytes
     }

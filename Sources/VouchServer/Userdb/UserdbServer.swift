@@ -116,12 +116,15 @@ public final class UserdbServer: Service {
         if let fd = options.inheritedFD {
             return try await bootstrap.withBoundSocket(fd).get()
         }
-        let directory = String(options.socketPath[..<(options.socketPath.lastIndex(of: "/") ?? options.socketPath.startIndex)])
+        let directory = String(
+            options.socketPath[..<(options.socketPath.lastIndex(of: "/") ?? options.socketPath.startIndex)])
         if !directory.isEmpty { mkdir(directory, 0o755) }
         let channel: any Channel
         do {
-            channel = try await bootstrap.bind(unixDomainSocketPath: options.socketPath, cleanupExistingSocketFile: true)
-                .get()
+            channel = try await bootstrap.bind(
+                unixDomainSocketPath: options.socketPath, cleanupExistingSocketFile: true
+            )
+            .get()
         } catch {
             throw ServerStartupError(description: "cannot listen on \(options.socketPath): \(error)")
         }

@@ -74,7 +74,9 @@ enum CodecSamples {
             .data(.importCommit(importID: 3)),
             .linux(.getLinuxAccount(.username("bob"))),
             .linux(.setLinuxAccount(.id(3), LinuxAccountChange())),
-            .linux(.setLinuxAccount(.any("bob"), LinuxAccountChange(login: false, realName: "Bob B", home: "", shell: "/bin/sh"))),
+            .linux(
+                .setLinuxAccount(
+                    .any("bob"), LinuxAccountChange(login: false, realName: "Bob B", home: "", shell: "/bin/sh"))),
             .linux(.addSSHKey(.username("bob"), key: "ssh-ed25519 AAAA bob@host")),
             .linux(.removeSSHKey(.username("bob"), key: "AAAA")),
             .linux(.setPasswordAging(.username("bob"), maxAge: nil, expire: true)),
@@ -98,8 +100,10 @@ enum CodecSamples {
             userId: 2, username: "web", login: false, uid: 0, realName: "", home: "/home/web", shell: "/bin/bash",
             passwordChangedAt: nil, passwordMaxAge: nil, effectiveMaxAge: 0, mustChangePassword: false,
             passwordState: .current, sshKeys: [])
-        let linuxReplies: [(Opcode, Reply)] = [Opcode.getLinuxAccount, .setLinuxAccount, .addSSHKey, .removeSSHKey,
-            .setPasswordAging].flatMap { [($0, Reply.linuxAccount(linux)), ($0, Reply.linuxAccount(plain))] }
+        let linuxReplies: [(Opcode, Reply)] = [
+            Opcode.getLinuxAccount, .setLinuxAccount, .addSSHKey, .removeSSHKey,
+            .setPasswordAging,
+        ].flatMap { [($0, Reply.linuxAccount(linux)), ($0, Reply.linuxAccount(plain))] }
         return linuxReplies + [
             (.accountStatus, .accountState(.active)), (.accountStatus, .accountState(.inactive)),
             (.accountStatus, .accountState(.locked)), (.unlockUser, .user(fullUser)),
