@@ -20,9 +20,7 @@ struct LinuxAccount: AsyncParsableCommand {
         let change = LinuxAccountChange(
             login: login, realName: realName, home: home.map { $0 == "default" ? "" : $0 },
             shell: shell.map { $0 == "default" ? "" : $0 })
-        let client = try await global.connect()
-        defer { Task { await client.close() } }
-        let record = try await call { () async throws(VouchClientError) in
+        let record = try await withClient(global) { client throws(VouchClientError) in
             change == LinuxAccountChange()
                 ? try await client.linuxAccount(selector(user))
                 : try await client.setLinuxAccount(selector(user), change)
@@ -72,9 +70,7 @@ struct Keys: AsyncParsableCommand {
         @Argument(help: "The user: username, id or uuid.") var user: String
 
         func run() async throws {
-            let client = try await global.connect()
-            defer { Task { await client.close() } }
-            let record = try await call { () async throws(VouchClientError) in
+            let record = try await withClient(global) { client throws(VouchClientError) in
                 try await client.linuxAccount(selector(user))
             }
             for (i, key) in record.sshKeys.enumerated() { print("\(i + 1)  \(key)") }
@@ -144,9 +140,7 @@ struct ExpirePassword: AsyncParsableCommand {
     @Argument(help: "The user: username, id or uuid.") var user: String
 
     func run() async throws {
-        let client = try await global.connect()
-        defer { Task { await client.close() } }
-        let record = try await call { () async throws(VouchClientError) in
+        let record = try await withClient(global) { client throws(VouchClientError) in
             try await client.setPasswordAging(selector(user), expire: true)
         }
         print("\(record.username) must change their password at the next login")
@@ -171,13 +165,20 @@ struct PasswordMaxAge: AsyncParsableCommand {
             }
             seconds = .some(days * 86400)
         }
-        let client = try await global.connect()
-        defer { Task { await client.close() } }
-        let record = try await call { () async throws(VouchClientError) in
+        let record = try await withClient(global) { client throws(VouchClientError) in
             try await client.setPasswordAging(selector(user), maxAgeSeconds: seconds)
         }
         LinuxOutput.show(record, json: false)
     }
+}
+
+/// Connects, runs one call and closes: the shape of every command here.
+func withClient<T>(_ global: GlobalOptions, _ body: (VouchClient) async throws(VouchClientError) -> T) async throws
+    -> T
+{
+    let client = try await global.connect()
+    defer { Task { await client.close() } }
+    return try await call { () async throws(VouchClientError) in try await body(client) }
 }
 
 enum LinuxOutput {

@@ -37,22 +37,7 @@ final class UserdbResponder: Sendable {
             }
             guard let machineID else { return Self.error(VarlinkError.serviceNotAvailable) }
             let settings = logins.settings
-            let records: [(User, LoginProfile)]
-            switch (p.userName, p.uid) {
-            case (nil, nil):
-                guard more else { return Self.error(VarlinkError.expectedMore) }
-                records = logins.loginUsers()
-            case (let name?, let uid):
-                guard let found = logins.loginUser(named: name) else { return Self.error(VarlinkError.noRecordFound) }
-                if let uid, Int64(found.1.uid ?? 0) != uid { return Self.error(VarlinkError.conflictingRecordFound) }
-                records = [found]
-            case (nil, let uid?):
-                guard let found = UInt32(exactly: uid).flatMap(logins.loginUser(uid:)) else {
-                    return Self.error(VarlinkError.noRecordFound)
-                }
-                records = [found]
-            }
-            return stream(records) { user, profile in
+            return lookup(name: p.userName, id: p.uid, more: more) { user, profile in
                 let record = UserdbUserRecord(
                     user: user, profile: profile, settings: settings, machineID: machineID, privileged: privileged)
                 let incomplete = !privileged && !profile.sshKeys.isEmpty
@@ -63,22 +48,7 @@ final class UserdbResponder: Sendable {
                 return refusal
             }
             guard let machineID else { return Self.error(VarlinkError.serviceNotAvailable) }
-            let records: [(User, LoginProfile)]
-            switch (p.groupName, p.gid) {
-            case (nil, nil):
-                guard more else { return Self.error(VarlinkError.expectedMore) }
-                records = logins.loginUsers()
-            case (let name?, let gid):
-                guard let found = logins.loginUser(named: name) else { return Self.error(VarlinkError.noRecordFound) }
-                if let gid, Int64(found.1.uid ?? 0) != gid { return Self.error(VarlinkError.conflictingRecordFound) }
-                records = [found]
-            case (nil, let gid?):
-                guard let found = UInt32(exactly: gid).flatMap(logins.loginUser(uid:)) else {
-                    return Self.error(VarlinkError.noRecordFound)
-                }
-                records = [found]
-            }
-            return stream(records) { user, profile in
+            return lookup(name: p.groupName, id: p.gid, more: more) { user, profile in
                 VarlinkRecordParameters(
                     record: UserdbGroupRecord(user: user, profile: profile, machineID: machineID), incomplete: false)
             }
@@ -109,6 +79,30 @@ final class UserdbResponder: Sendable {
         if p.service != HostAccounts.userdbService { return Self.error(VarlinkError.badService) }
         if draining.load(ordering: .relaxed) { return Self.error(VarlinkError.serviceNotAvailable) }
         return nil
+    }
+
+    /// The login users a user or group lookup names (a group shares its
+    /// user's name, and its gid is the uid): by name, by id, both (which
+    /// must agree), or all of them for an enumeration.
+    private func lookup<P: Encodable>(
+        name: String?, id: Int64?, more: Bool, _ parameters: @escaping (User, LoginProfile) -> P
+    ) -> Answer {
+        let records: [(User, LoginProfile)]
+        switch (name, id) {
+        case (nil, nil):
+            guard more else { return Self.error(VarlinkError.expectedMore) }
+            records = logins.loginUsers()
+        case (let name?, let id):
+            guard let found = logins.loginUser(named: name) else { return Self.error(VarlinkError.noRecordFound) }
+            if let id, Int64(found.1.uid ?? 0) != id { return Self.error(VarlinkError.conflictingRecordFound) }
+            records = [found]
+        case (nil, let id?):
+            guard let found = UInt32(exactly: id).flatMap(logins.loginUser(uid:)) else {
+                return Self.error(VarlinkError.noRecordFound)
+            }
+            records = [found]
+        }
+        return stream(records, parameters)
     }
 
     private func stream<P: Encodable>(
