@@ -107,20 +107,34 @@ public final class LoginService: Sendable {
         if case .some(.some(let shell)) = change.shell, let problem = host.shellProblem(shell) {
             throw AccountError.invalidInput(problem)
         }
+        // Host checks (files, NSS: maybe slow) before the write lock, which
+        // would otherwise hold up every write behind another NSS provider.
+        var candidate: UInt32?
+        if change.login == true {
+            let user = try accounts.user(ref)
+            if let problem = host.nameProblem(user.username) { throw AccountError.invalidInput(problem) }
+            if change.shell == nil || change.shell == .some(nil), profile(of: user).shell == nil,
+                let problem = host.shellProblem(settings.defaultShell)
+            {
+                throw AccountError.invalidInput("login_shell: \(problem)")
+            }
+            if let uid = profile(of: user).uid {
+                if host.idInUse(uid, owner: user.username) {
+                    throw AccountError.invalidInput("uid \(uid) is now in use on this host; the user cannot log in")
+                }
+            } else {
+                candidate = try allocateUID(for: user)
+            }
+        }
         return try modify(ref) { user, p throws(AccountError) in
             if let name = change.realName { p.realName = name }
             if let home = change.home { p.home = home }
             if let shell = change.shell { p.shell = shell }
             if let login = change.login { p.login = login }
-            guard p.login else { return }
-            if let problem = host.nameProblem(user.username) { throw AccountError.invalidInput(problem) }
-            if p.shell == nil, let problem = host.shellProblem(settings.defaultShell) {
-                throw AccountError.invalidInput("login_shell: \(problem)")
-            }
-            if let uid = p.uid {
-                if host.idInUse(uid, owner: user.username) {
-                    throw AccountError.invalidInput("uid \(uid) is now in use on this host; the user cannot log in")
-                }
+            guard p.login, p.uid == nil else { return }
+            // Given to another user meanwhile: look again (under the lock, rarely).
+            if let candidate, !usedUIDs.withLock({ $0.contains(candidate) }) {
+                p.uid = candidate
             } else {
                 p.uid = try allocateUID(for: user)
             }
