@@ -132,6 +132,24 @@ import VouchSecrets
                 .contains("NoRecordFound") == true)
     }
 
+    @Test(.enabled(if: runningAsRoot, "needs root to run vouchctl as uid 65534 (setpriv); CI runs as root"))
+    func nonAdminPeersMayNotTouchLogins() async throws {
+        let daemon = try await Self.daemon()
+        _ = try await daemon.createUser("bob", password: "authz first pass 1")
+        for args in [
+            ["user", "linux", "bob"], ["user", "linux", "bob", "--login", "true"],
+            ["user", "keys", "add", "bob", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9 x"],
+            ["user", "keys", "list", "bob"], ["user", "keys", "print", "bob"], ["user", "expire", "bob"],
+            ["user", "password-max-age", "bob", "never"],
+        ] {
+            let r = try daemon.vouchctl(args, asUID: 65534)
+            #expect(r.status == 1, "\(args): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("Permission denied"), "\(args): \(r.stderr)")
+        }
+        let client = try await daemon.client()
+        #expect(try await client.linuxAccount(.username("bob")).login == false)
+    }
+
     @Test func linuxOperationsAreForAdminsAndCheckTheirInput() async throws {
         let daemon = try await Self.daemon()
         let client = try await daemon.client()
