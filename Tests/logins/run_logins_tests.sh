@@ -39,6 +39,7 @@ chmod 755 "$T"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    if mountpoint -q "$T/etc-layers" 2>/dev/null; then umount -l /etc; umount -l "$T/etc-layers"; fi
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -49,9 +50,18 @@ mount -t tmpfs -o mode=0755 tmpfs /home
 mkdir -p /run/systemd/userdb /run/sshd /run/vouch-test
 printf 'passwd: files systemd\ngroup: files systemd\nshadow: files systemd\nhosts: files\n' > "$T/nsswitch.conf"
 mount --bind "$T/nsswitch.conf" /etc/nsswitch.conf
-[ -e /etc/machine-id ] || { echo "FAIL: /etc/machine-id does not exist (a bind mount needs it)"; exit 1; }
 echo 0123456789abcdef0123456789abcdef > "$T/machine-id"
-mount --bind "$T/machine-id" /etc/machine-id
+if [ -e /etc/machine-id ] && [ "${LOGINS_OVERLAY_ETC:-0}" != 1 ]; then
+    mount --bind "$T/machine-id" /etc/machine-id
+else
+    # No file to bind over (a container without one): an overlay of /etc whose
+    # upper layer is a tmpfs of this namespace takes the writes instead.
+    mkdir -p "$T/etc-layers"
+    mount -t tmpfs tmpfs "$T/etc-layers"
+    mkdir "$T/etc-layers/upper" "$T/etc-layers/work"
+    mount -t overlay overlay -o "lowerdir=/etc,upperdir=$T/etc-layers/upper,workdir=$T/etc-layers/work" /etc
+    cp "$T/machine-id" /etc/machine-id
+fi
 cp /etc/passwd "$T/passwd"
 grep -q '^sshd:' "$T/passwd" || echo 'sshd:x:64999:65534:sshd privsep:/run/sshd:/usr/sbin/nologin' >> "$T/passwd"
 mount --bind "$T/passwd" /etc/passwd
