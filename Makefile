@@ -49,7 +49,7 @@ run: build
 	@echo "  vouchctl --socket ./var/vouchd.sock user create --username bob --password-stdin <<<'correct horse 1'"
 	exec .build/debug/vouchd $(VOUCHD_RUN_FLAGS)
 
-test: deps test-swift check-units clib-test check-install python-test examples-test check-man deb-test
+test: deps test-swift check-units clib-test check-install python-test examples-test check-man deb-test test-logins
 	@echo "make test: all checks passed"
 
 test-swift: deps

@@ -17,7 +17,7 @@ inst install DESTDIR="$dest" PREFIX=/usr
 expected=(
   usr/sbin/vouchd usr/bin/vouchctl usr/libexec/vouch/vouch-outbox
   etc/vouch/vouchd.conf etc/vouch/hooks.d
-  "$unitdir"/vouchd.service "$unitdir"/vouchd.socket "$unitdir"/vouch-outbox.path "$unitdir"/vouch-outbox.service
+  "$unitdir"/vouchd.service "$unitdir"/vouchd.socket "$unitdir"/vouchd-userdb.socket "$unitdir"/vouch-outbox.path "$unitdir"/vouch-outbox.service
   usr/lib/sysusers.d/vouch.conf usr/lib/tmpfiles.d/vouch.conf
   usr/lib/"$ma"/libvouch.so.1.0.0 usr/lib/"$ma"/libvouch.so.1 usr/lib/"$ma"/libvouch.so
   usr/lib/"$ma"/pkgconfig/vouch.pc usr/include/vouch.h

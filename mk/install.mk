@@ -46,11 +46,11 @@ VOUCH_SUBST := sed -e 's|/usr/sbin/vouchd|$(SBINDIR)/vouchd|g' -e 's|/usr/libexe
                    -e 's|/etc/vouch|$(VOUCH_CONFDIR)|g'
 
 # What install writes besides /etc/vouch (uninstall removes exactly these).
-VOUCH_UNITS    := vouchd.service vouchd.socket vouch-outbox.service vouch-outbox.path
+VOUCH_UNITS    := vouchd.service vouchd.socket vouchd-userdb.socket vouch-outbox.service vouch-outbox.path
 VOUCH_MAN      := man8/vouchd.8 man8/vouchctl.8 man8/pam_vouch.8 man5/vouchd.conf.5 man3/libvouch.3
 VOUCH_EXAMPLES := vouchd.conf pam.d/vouch hooks.d/forgot_password/50-print-reset-link \
                   hooks.d/forgot_password/60-mail-reset-link
-VOUCH_DOCS     := README.md docs/HOOKS.md docs/LIBVOUCH.md docs/SECURITY.md docs/DATA.md docs/PROTOCOL.md docs/PACKAGING.md docs/CLIENTS.md
+VOUCH_DOCS     := README.md docs/HOOKS.md docs/LIBVOUCH.md docs/SECURITY.md docs/DATA.md docs/PROTOCOL.md docs/PACKAGING.md docs/CLIENTS.md docs/LINUX-LOGINS.md
 VOUCH_INSTALLED = $(SBINDIR)/vouchd $(BINDIR)/vouchctl $(LIBEXECDIR)/vouch/vouch-outbox \
                   $(addprefix $(UNITDIR)/,$(VOUCH_UNITS)) $(SYSUSERSDIR)/vouch.conf $(TMPFILESDIR)/vouch.conf \
                   $(LIBDIR)/libvouch.so.$(CLIB_VERSION) $(LIBDIR)/libvouch.so.$(CLIB_SOVER) $(LIBDIR)/libvouch.so \

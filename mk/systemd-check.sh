@@ -24,8 +24,8 @@ trap 'rm -rf "$scratch"' EXIT
 # 1. verify
 mkdir -p "$scratch/units"
 sed -E 's#^ExecStart=([-@:+!]*)/usr/sbin/vouchd#ExecStart=\1/bin/true#' "$dir/vouchd.service" >"$scratch/units/vouchd.service"
-cp "$dir/vouchd.socket" "$scratch/units/vouchd.socket"
-if out=$(systemd-analyze verify --man=no "$scratch/units/vouchd.socket" "$scratch/units/vouchd.service" 2>&1) && [ -z "$out" ]; then
+cp "$dir/vouchd.socket" "$dir/vouchd-userdb.socket" "$scratch/units/"
+if out=$(systemd-analyze verify --man=no "$scratch/units/vouchd.socket" "$scratch/units/vouchd-userdb.socket" "$scratch/units/vouchd.service" 2>&1) && [ -z "$out" ]; then
     echo "systemd-check: verify: OK"
 else
     echo "systemd-check: verify: FAILED"

@@ -25,6 +25,7 @@ VOUCH_API const char *vouch_strerror(int code) {
     case VOUCH_ERR_VETOED: return "vetoed by a hook";
     case VOUCH_ERR_INVALID_INPUT: return "invalid input";
     case VOUCH_ERR_LIMIT_EXCEEDED: return "limit exceeded";
+    case VOUCH_ERR_PASSWORD_EXPIRED: return "password expired";
     case VOUCH_ERR_CONNECT: return "cannot connect to vouchd";
     case VOUCH_ERR_TIMEOUT: return "timed out";
     case VOUCH_ERR_PROTOCOL: return "protocol error";

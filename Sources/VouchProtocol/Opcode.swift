@@ -37,6 +37,12 @@ public enum Opcode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     case importAdd = 0x55
     case importCommit = 0x56
 
+    case getLinuxAccount = 0x60
+    case setLinuxAccount = 0x61
+    case addSSHKey = 0x62
+    case removeSSHKey = 0x63
+    case setPasswordAging = 0x64
+
     public var description: String {
         switch self {
         case .hello: return "hello"
@@ -69,6 +75,11 @@ public enum Opcode: UInt8, CaseIterable, Sendable, CustomStringConvertible {
         case .importBegin: return "import_begin"
         case .importAdd: return "import_add"
         case .importCommit: return "import_commit"
+        case .getLinuxAccount: return "get_linux_account"
+        case .setLinuxAccount: return "set_linux_account"
+        case .addSSHKey: return "add_ssh_key"
+        case .removeSSHKey: return "remove_ssh_key"
+        case .setPasswordAging: return "set_password_aging"
         }
     }
 

@@ -69,6 +69,8 @@ public enum Reply: Sendable {
     /// Backups, export and import (opcodes 0x50-0x56, DataMessages.swift).
     case data(DataReply)
     case accountState(WireAccountState)
+    /// Answers every Linux-login opcode (0x60-0x64).
+    case linuxAccount(LinuxAccountRecord)
 
     public func encodeBody(into w: inout WireWriter) {
         switch self {
@@ -138,6 +140,8 @@ public enum Reply: Sendable {
             }
         case .data(let reply):
             reply.encodeBody(into: &w)
+        case .linuxAccount(let record):
+            record.encode(into: &w)
         }
     }
 
@@ -218,6 +222,8 @@ public enum Reply: Sendable {
             reply = .events(events)
         case .backupBegin, .backupRead, .backupEnd, .exportUsers, .importBegin, .importAdd, .importCommit:
             reply = .data(try DataReply.decodeBody(opcode, from: &r))
+        case .getLinuxAccount, .setLinuxAccount, .addSSHKey, .removeSSHKey, .setPasswordAging:
+            reply = .linuxAccount(try LinuxAccountRecord.decode(from: &r))
         }
         try r.finish()
         return reply

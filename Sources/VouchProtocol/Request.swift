@@ -39,6 +39,8 @@ public enum Request: Sendable {
 
     /// Backups, export and import (opcodes 0x50-0x56, DataMessages.swift).
     case data(DataRequest)
+    /// Linux logins, SSH keys and password aging (opcodes 0x60-0x64, LinuxMessages.swift).
+    case linux(LinuxRequest)
 
     public var opcode: Opcode {
         switch self {
@@ -66,6 +68,7 @@ public enum Request: Sendable {
         case .verifyEmail: return .verifyEmail
         case .listEvents: return .listEvents
         case .data(let request): return request.opcode
+        case .linux(let request): return request.opcode
         }
     }
 
@@ -139,6 +142,8 @@ public enum Request: Sendable {
             w.i64(since)
             w.u32(limit)
         case .data(let request):
+            request.encodeBody(into: &w)
+        case .linux(let request):
             request.encodeBody(into: &w)
         }
     }
@@ -223,6 +228,8 @@ public enum Request: Sendable {
             request = .listEvents(user: user, sinceMillis: try r.i64("since"), limit: try r.u32("limit"))
         case .backupBegin, .backupRead, .backupEnd, .exportUsers, .importBegin, .importAdd, .importCommit:
             request = .data(try DataRequest.decodeBody(opcode, from: &r))
+        case .getLinuxAccount, .setLinuxAccount, .addSSHKey, .removeSSHKey, .setPasswordAging:
+            request = .linux(try LinuxRequest.decodeBody(opcode, from: &r))
         }
         try r.finish()
         return request

@@ -28,8 +28,11 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let vetoed = Status(rawValue: 19)
     public static let invalidInput = Status(rawValue: 20)
     public static let limitExceeded = Status(rawValue: 21)
+    /// The password is right but must be changed (`change_password`) before
+    /// `login` accepts it; `account_status` answers it for such an account.
+    public static let passwordExpired = Status(rawValue: 22)
 
-    public static let known: [Status] = (0...21).map { Status(rawValue: $0) }
+    public static let known: [Status] = (0...22).map { Status(rawValue: $0) }
 
     public var name: String {
         switch self {
@@ -55,6 +58,7 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
         case .vetoed: return "vetoed"
         case .invalidInput: return "invalid input"
         case .limitExceeded: return "limit exceeded"
+        case .passwordExpired: return "password expired"
         default: return "status \(rawValue)"
         }
     }

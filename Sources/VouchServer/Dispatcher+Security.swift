@@ -29,7 +29,12 @@ extension Dispatcher {
     func accountStatus(username: String) -> Outcome {
         Self.answer { () throws(AccountError) -> Reply in
             switch try flows.accounts.accountState(username: username) {
-            case .active: return .accountState(.active)
+            case .active:
+                // Active, but the password must be changed first: pam_vouch's PAM_NEW_AUTHTOK_REQD.
+                if let logins = flows.logins, logins.passwordAge(named: username) != .current {
+                    throw AccountError(.passwordExpired)
+                }
+                return .accountState(.active)
             case .inactive: return .accountState(.inactive)
             case .locked: return .accountState(.locked)
             }

@@ -210,6 +210,8 @@ public final class Dispatcher: Sendable {
 
         case .data(let request):
             return handleData(id, op, request, peer: peer, sink: sink)
+        case .linux(let request):
+            return handleLinux(id, op, request, peer: peer, sink: sink)
         case .accountStatus(let username):
             return accountStatus(username: username)
         case .unlockUser(let selector):

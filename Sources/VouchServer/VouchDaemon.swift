@@ -25,12 +25,21 @@ public enum VouchDaemon {
         if cvouch_disable_core_dumps() != 0 {
             logger.warning("could not disable core dumps", metadata: ["errno": "\(errno)"])
         }
+        // vouchd's own NSS lookups (uid allocation) never ask its own userdb service.
+        setenv("SYSTEMD_BYPASS_USERDB", HostAccounts.userdbService, 1)
         let notifier = SystemdNotifier()
         let inheritedFD: Int32?
+        var inheritedUserdbFD: Int32?
         do {
-            inheritedFD = try ListenSockets.inheritUnixSocket()
+            (inheritedFD, inheritedUserdbFD) = try ListenSockets.inheritUnixSockets(userdbPath: config.userdbSocket)
         } catch {
             throw DaemonStartupError("socket activation: \(error)")
+        }
+        let servesUserdb = UserdbServer.isEnabled(config, socketPassed: inheritedUserdbFD != nil)
+        if !servesUserdb, let fd = inheritedUserdbFD {
+            logger.warning("userdb = no: closing the io.systemd.UserDatabase socket systemd passed")
+            close(fd)
+            inheritedUserdbFD = nil
         }
 
         if inheritedFD == nil {
@@ -80,10 +89,13 @@ public enum VouchDaemon {
                 logger.info(
                     "database check passed", metadata: ["ms": "\((ContinuousClock.now - started).milliseconds)"])
             } : nil
+        let logins = LoginService(
+            accounts: accounts, store: store, settings: LoginSettings(config: config), clock: clock, logger: logger)
         var loadError: (any Error)?
         do {
             // Tokens stream in from the database while the user indexes are built.
             try accounts.load(alongside: { try tokens.load() })
+            try logins.load()
         } catch {
             loadError = error
         }
@@ -107,7 +119,7 @@ public enum VouchDaemon {
             hookConcurrency: config.hookConcurrency, logger: logger)
         let flows = AccountFlows(
             accounts: accounts, tokens: tokens, events: events, clock: clock,
-            revokeSessionsOnPasswordChange: config.revokeSessionsOnPasswordChange, logger: logger)
+            revokeSessionsOnPasswordChange: config.revokeSessionsOnPasswordChange, logger: logger, logins: logins)
 
         let pool = WorkerPool(threads: config.workerThreads, queueLimit: config.workerQueueLimit, name: "vouch-hash")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -156,15 +168,24 @@ public enum VouchDaemon {
                 policy: PasswordPolicy(config: next))
             accounts.setLockoutPolicy(LockoutPolicy(config: next))
             rateLimiter.setFailuresPerMinute(next.loginFailuresPerMinute)
+            logins.reconfigure(LoginSettings(config: next))
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: StoreService(store: store, pool: pool, events: events, logger: logger)),
+            .init(service: TokenMaintenanceService(tokens: tokens, pool: pool, interval: .seconds(60))),
+            .init(service: reload),
+        ]
+        if servesUserdb {
+            services.append(
+                .init(
+                    service: UserdbServer(
+                        options: .init(socketPath: config.userdbSocket, inheritedFD: inheritedUserdbFD), logins: logins,
+                        group: group, logger: logger)))
+        }
+        services.append(.init(service: server))
         let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: StoreService(store: store, pool: pool, events: events, logger: logger)),
-                    .init(service: TokenMaintenanceService(tokens: tokens, pool: pool, interval: .seconds(60))),
-                    .init(service: reload),
-                    .init(service: server),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {

@@ -60,6 +60,7 @@ enum WireMapping {
         case .rateLimited: return .rateLimited
         case .alreadyVerified: return .alreadyVerified
         case .vetoed: return .vetoed
+        case .passwordExpired: return .passwordExpired
         default: return .internalError
         }
     }

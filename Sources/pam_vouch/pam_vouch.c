@@ -107,7 +107,7 @@ static int unavailable(int rc) {
     case VOUCH_ERR_LIMIT_EXCEEDED:
         return 1;
     default:
-        return VOUCH_IS_STATUS(rc) && rc < VOUCH_ERR_LIMIT_EXCEEDED; /* statuses newer than us */
+        return VOUCH_IS_STATUS(rc) && rc < VOUCH_ERR_PASSWORD_EXPIRED; /* statuses newer than us */
     }
 }
 
@@ -172,6 +172,7 @@ static int auth_result(pam_handle_t *pamh, const options *o, vouch_client *c, co
                        int rc) {
     switch (rc) {
     case VOUCH_OK:
+    case VOUCH_ERR_PASSWORD_EXPIRED: /* the right password; account phase: PAM_NEW_AUTHTOK_REQD */
         return PAM_SUCCESS;
     case VOUCH_ERR_INVALID_CREDENTIALS:
     case VOUCH_ERR_NOT_FOUND:
@@ -228,7 +229,7 @@ PAM_VOUCH_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc
     }
 done:;
     int result = auth_result(pamh, &o, c, user, rc);
-    if (rc == VOUCH_OK) {
+    if (rc == VOUCH_OK || rc == VOUCH_ERR_PASSWORD_EXPIRED) {
         if (o.debug) pam_syslog(pamh, LOG_DEBUG, "authenticated %s", user);
     } else {
         log_failure(pamh, c, "authentication", user, rc);
@@ -268,6 +269,9 @@ PAM_VOUCH_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
                        state == VOUCH_ACCOUNT_INACTIVE ? "inactive" : "locked");
         else if (o.debug)
             pam_syslog(pamh, LOG_DEBUG, "account %s is active", user);
+    } else if (rc == VOUCH_ERR_PASSWORD_EXPIRED) {
+        pam_syslog(pamh, LOG_NOTICE, "password of %s has expired; a change is required", user);
+        result = PAM_NEW_AUTHTOK_REQD;
     } else if (rc == VOUCH_ERR_NOT_FOUND) {
         if (o.debug) pam_syslog(pamh, LOG_DEBUG, "no vouch user %s", user);
         result = PAM_USER_UNKNOWN;
@@ -373,7 +377,7 @@ PAM_VOUCH_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
         result = old_password(pamh, &o, &oldpw, &old_owned);
         if (result != PAM_SUCCESS) goto out;
         int rc = login_once(pamh, c, user, oldpw);
-        if (rc == VOUCH_OK) {
+        if (rc == VOUCH_OK || rc == VOUCH_ERR_PASSWORD_EXPIRED) { /* expired: the change it asks for */
             pam_set_item(pamh, PAM_OLDAUTHTOK, oldpw);
             result = PAM_SUCCESS;
         } else {

@@ -10,7 +10,8 @@ struct UserCommand: AsyncParsableCommand {
         subcommands: [
             CreateUser.self, ListUsers.self, ShowUser.self, ChangePassword.self, ChangePermissions.self,
             UpdateUser.self, DeleteUser.self, RevokeSessions.self, RequestVerify.self, VerifyEmail.self,
-            ExportUsers.self, ImportUsers.self, UnlockUser.self,
+            ExportUsers.self, ImportUsers.self, UnlockUser.self, LinuxAccount.self, Keys.self, ExpirePassword.self,
+            PasswordMaxAge.self,
         ]
     )
 }
@@ -28,6 +29,7 @@ struct CreateUser: AsyncParsableCommand {
     @Flag(help: "Make the user an admin.") var admin = false
     @Flag(help: "Make the user a superuser.") var superuser = false
     @Flag(help: "Create the user inactive.") var inactive = false
+    @Flag(help: "Make the user a Linux login (see docs/LINUX-LOGINS.md).") var login = false
     @Flag(help: "Print the user as JSON.") var json = false
 
     func run() async throws {
@@ -49,6 +51,14 @@ struct CreateUser: AsyncParsableCommand {
         defer { Task { await client.close() } }
         let user = try await call { () async throws(VouchClientError) in
             try await client.createUser(username: username, email: email, password: secret, flags: flags)
+        }
+        if login {
+            do {
+                _ = try await client.setLinuxAccount(.id(user.id), LinuxAccountChange(login: true))
+            } catch {
+                throw CLIFailure.refused(
+                    "Created user \(user.id), but not as a login: \(CLIFailure.from(error).message)")
+            }
         }
         if json { Output.printJSON(Output.json(user)) } else { print("Created user \(user.id)") }
     }
@@ -156,9 +166,19 @@ struct ChangePermissions: AsyncParsableCommand {
     @Option(help: "true or false") var superuser: Bool?
     @Option(help: "true or false") var active: Bool?
     @Option(help: "true or false") var verified: Bool?
+    @Option(help: "true or false: a Linux login (see docs/LINUX-LOGINS.md)") var login: Bool?
     @Flag(help: "Print the user as JSON.") var json = false
 
     func run() async throws {
+        if let login {
+            let client = try await global.connect()
+            defer { Task { await client.close() } }
+            let record = try await call { () async throws(VouchClientError) in
+                try await client.setLinuxAccount(selector(user), LinuxAccountChange(login: login))
+            }
+            if !json { print("\(record.username): login \(Output.yesNo(record.login))") }
+            if [admin, superuser, active, verified].allSatisfy({ $0 == nil }) { return }
+        }
         var mask: AccountFlags = []
         var values: AccountFlags = []
         for (value, flag) in [

@@ -86,6 +86,12 @@ import Testing
             lockout_unlock_time = 0
             lockout_exempt_superuser = no
             login_failures_per_minute = 7
+            userdb = yes
+            userdb_socket = /tmp/v/userdb.sock
+            uid_range = 200000-299999
+            login_home = /srv/home/%u
+            login_shell = /bin/sh
+            password_max_age = 90d
             log_level = debug
             """
         let c = try parse(text)
@@ -127,7 +133,13 @@ import Testing
             String($0.prefix { $0 != " " })
         }
         #expect(renderedKeys == ConfigLoader.keyNames)
-        #expect(ConfigLoader.keyNames.count == 32)
+        #expect(c.userdb == "yes")
+        #expect(c.userdbSocket == "/tmp/v/userdb.sock")
+        #expect(c.uidRange == 200000...299999)
+        #expect(c.loginHome == "/srv/home/%u")
+        #expect(c.loginShell == "/bin/sh")
+        #expect(c.passwordMaxAge == 90 * 86400)
+        #expect(ConfigLoader.keyNames.count == 38)
     }
 
     @Test func syntaxVariants() throws {

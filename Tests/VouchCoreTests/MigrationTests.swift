@@ -112,7 +112,7 @@ import Testing
         db.close()
 
         let store = try openStore(dir)
-        #expect(try store.schemaVersion() == 4)
+        #expect(try store.schemaVersion() == Migrations.latestVersion)
         let users = try store.loadAllUsers()
         #expect(users.map(\.id) == [1, 2])
         #expect(users.map(\.username) == ["alice", "Bob"])

@@ -82,6 +82,31 @@ import VouchSecrets
             RequestMessage(id: 9, request: .verifyToken(SecretBytes(utf8: "vch_abc"))).encodeFrame()
         ),
         ("version-2-request", RequestMessage(id: 5, request: .ping).encodeFrame(version: 2)),
+        (
+            "login-password-expired",
+            ResponseMessage.encodeFailure(
+                id: 42, opcode: Opcode.login.rawValue, status: .passwordExpired,
+                message: "The password has expired and must be changed")
+        ),
+        (
+            "get-linux-account-request",
+            RequestMessage(id: 12, request: .linux(.getLinuxAccount(.username("bob")))).encodeFrame()
+        ),
+        (
+            "set-linux-account-request",
+            RequestMessage(id: 13, request: .linux(.setLinuxAccount(.username("bob"), LinuxAccountChange(login: true))))
+                .encodeFrame()
+        ),
+        (
+            "linux-account-reply",
+            ResponseMessage.encodeSuccess(
+                id: 13, opcode: .setLinuxAccount,
+                reply: .linuxAccount(
+                    LinuxAccountRecord(
+                        userId: 1, username: "bob", login: true, uid: 70000, realName: "Bob", home: "/home/bob",
+                        shell: "/bin/bash", passwordChangedAt: nil, passwordMaxAge: nil, effectiveMaxAge: 0,
+                        mustChangePassword: false, passwordState: .current, sshKeys: [])))
+        ),
         ("unsupported-version-reply", refusal(of: RequestMessage(id: 5, request: .ping).encodeFrame(version: 2))),
         ("ping-id-0-request", RequestMessage(id: 0, request: .ping).encodeFrame()),
         ("request-id-0-reply", refusal(of: RequestMessage(id: 0, request: .ping).encodeFrame())),

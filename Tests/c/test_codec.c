@@ -356,6 +356,15 @@ static void test_roundtrips(void) {
     CHECK(p.c->fd >= 0, "a status answer must keep the connection");
     unpair(&p);
 
+    /* right password that must be changed first (status 22) */
+    p = mkpair(1000);
+    p.c->next_id = 42;
+    feed_example(&p, "login-password-expired");
+    CHECK_RC(vouch_login(p.c, "bob", "correct horse 1", &uid), VOUCH_ERR_PASSWORD_EXPIRED);
+    vouch_last_message(p.c, msg, sizeof msg);
+    CHECK(strcmp(msg, "The password has expired and must be changed") == 0, "last message '%s'", msg);
+    unpair(&p);
+
     /* ping: ok; then a reply with the wrong id drops the connection */
     p = mkpair(1000);
     p.c->next_id = 7;
@@ -516,7 +525,7 @@ static void test_roundtrips(void) {
 
 static void test_strerror(void) {
     int codes[] = {0,     -1,    -2,    -3,    -4,    -5,    -6,    -7,    -8,    -9,   -10,
-                   -11,   -12,   -13,   -14,   -15,   -16,   -17,   -18,   -19,   -20,  -21,
+                   -11,   -12,   -13,   -14,   -15,   -16,   -17,   -18,   -19,   -20,  -21,   -22,
                    -1001, -1002, -1003, -1004, -1005, -1006, -1007, -1008, -1009};
     size_t k = sizeof codes / sizeof codes[0];
     for (size_t i = 0; i < k; i++) {

@@ -81,6 +81,7 @@ extern "C" {
 #define VOUCH_ERR_VETOED              -19
 #define VOUCH_ERR_INVALID_INPUT       -20
 #define VOUCH_ERR_LIMIT_EXCEEDED      -21
+#define VOUCH_ERR_PASSWORD_EXPIRED    -22  /* right password, but it must be changed first (change_password) */
 /* A status this library does not name is returned as -(status) when it is
  * below 1000, else as VOUCH_ERR_UNKNOWN_STATUS. */
 #define VOUCH_IS_STATUS(code) ((code) < 0 && (code) > -1000)

@@ -173,6 +173,12 @@ public enum ConfigLoader {
             .duration("lockout_unlock_time", \.lockoutUnlockTime, 0...maximumDuration),
             .boolean("lockout_exempt_superuser", \.lockoutExemptSuperuser),
             .integer("login_failures_per_minute", \.loginFailuresPerMinute, 0...1_000_000),
+            .choice("userdb", \.userdb, ["auto", "yes", "no"]),
+            .path("userdb_socket", \.userdbSocket, maximumBytes: 107),
+            .uidRange("uid_range", \.uidRange),
+            .homeTemplate("login_home", \.loginHome),
+            .path("login_shell", \.loginShell),
+            .duration("password_max_age", \.passwordMaxAge, 0...maximumDuration),
             .choice("log_level", \.logLevel, logLevels),
         ]
     }

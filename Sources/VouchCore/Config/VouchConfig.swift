@@ -94,6 +94,23 @@ public struct VouchConfig: Hashable, Sendable {
     /// 30); more are refused without checking the password.  0 disables the limit.
     public var loginFailuresPerMinute: Int = 30
 
+    // MARK: Linux logins (docs/LINUX-LOGINS.md)
+
+    /// Whether vouchd answers systemd's user record lookups (`userdb`):
+    /// `auto` (when systemd passes the socket: vouchd-userdb.socket), `yes` or `no`.
+    public var userdb: String = "auto"
+    /// The io.systemd.UserDatabase socket (`userdb_socket`).
+    public var userdbSocket: String = "/run/systemd/userdb/io.vouch.UserDatabase"
+    /// Uids (and gids) given to login users (`uid_range`, 70000-99999).
+    public var uidRange: ClosedRange<UInt32> = 70000...99999
+    /// Home directory of a login user (`login_home`); `%u` is the username.
+    public var loginHome: String = "/home/%u"
+    /// Shell of a login user unless set per user (`login_shell`).
+    public var loginShell: String = "/bin/bash"
+    /// Age after which a password must be changed (`password_max_age`, 0: never);
+    /// a per-user value overrides it.
+    public var passwordMaxAge: Int64 = 0
+
     // MARK: Logging
 
     /// Log level (`log_level`): trace, debug, info, notice, warning, error, critical.

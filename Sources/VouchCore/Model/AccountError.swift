@@ -23,6 +23,8 @@ public struct AccountError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let rateLimited = Code(rawValue: "rate limited")
         public static let alreadyVerified = Code(rawValue: "already verified")
         public static let vetoed = Code(rawValue: "vetoed")
+        /// The password is right but must be changed before it is accepted again.
+        public static let passwordExpired = Code(rawValue: "password expired")
 
         public var description: String { rawValue }
     }
@@ -50,6 +52,7 @@ public struct AccountError: Error, Hashable, Sendable, CustomStringConvertible {
         case .locked: return "The account is locked"
         case .rateLimited: return "Too many failed logins; try again later"
         case .alreadyVerified: return "The user is already verified"
+        case .passwordExpired: return "The password has expired and must be changed"
         default: return code.rawValue.prefix(1).uppercased() + code.rawValue.dropFirst()
         }
     }

@@ -21,11 +21,14 @@ public final class AccountFlows: Sendable {
     let clock: any VouchClock
     let revokeSessionsOnPasswordChange: Bool
     let logger: Logger
+    /// Linux logins and password aging; nil: passwords never expire.
+    public let logins: LoginService?
 
     public init(
         accounts: AccountService, tokens: TokenService, events: EventRecorder, clock: any VouchClock = SystemClock(),
-        revokeSessionsOnPasswordChange: Bool = true, logger: Logger
+        revokeSessionsOnPasswordChange: Bool = true, logger: Logger, logins: LoginService? = nil
     ) {
+        self.logins = logins
         self.accounts = accounts
         self.tokens = tokens
         self.events = events
@@ -52,13 +55,15 @@ public final class AccountFlows: Sendable {
         let name = String(username.prefix(IdentityRules.maxUsernameLength))
         var lockedNow: User?
         var session: (token: SecretBytes, expiresAt: Int64)?
+        // An expired password gets no session (checked again once the password is verified).
+        let expired = logins.map { $0.passwordAge(named: username) != .current } ?? false
         do {
             // The session token is written in the login's own transaction.
             var token: SecretBytes?
             let tokens = self.tokens
             let made = try accounts.login(
                 username: username, password: password,
-                session: wantToken
+                session: wantToken && !expired
                     ? { id throws(AccountError) in
                         let prepared = try tokens.prepare(.session, userId: id, label: caller.service)
                         token = prepared.token
@@ -77,6 +82,10 @@ public final class AccountFlows: Sendable {
                     username: name, caller: caller, reason: error.code.rawValue))
             if let lockedNow { recordLockout(lockedNow, caller) }
             throw error
+        }
+        // The right password, but it must be changed first (change_password): no session.
+        if expired || logins?.passwordAge(of: user) ?? .current != .current {
+            throw AccountError(.passwordExpired)
         }
         record(.login, user, caller)
         return (user, session)
@@ -112,6 +121,7 @@ public final class AccountFlows: Sendable {
     }
 
     private func passwordChanged(_ user: User, _ caller: Caller) throws(AccountError) {
+        try logins?.passwordChanged(userId: user.id)
         try tokens.revokeAll(userId: user.id, purpose: .resetPassword)
         if revokeSessionsOnPasswordChange { try tokens.revokeAll(userId: user.id, purpose: .session) }
         record(.passwordChanged, user, caller)
@@ -147,6 +157,7 @@ public final class AccountFlows: Sendable {
         }
         let user = try accounts.deleteUser(.id(target.id))
         tokens.forget(userId: user.id)
+        logins?.forget(userId: user.id)
         record(.delete, user, caller)
         return user
     }
@@ -235,6 +246,7 @@ public final class AccountFlows: Sendable {
         }
         _ = try tokens.consume(token, purpose: .resetPassword)
         let updated = try accounts.setPassword(.id(user.id), password: password)
+        try logins?.passwordChanged(userId: user.id)
         try tokens.revokeAll(userId: user.id, purpose: .resetPassword)
         try tokens.revokeAll(userId: user.id, purpose: .session)
         self.record(.resetPassword, updated, caller)

@@ -17,6 +17,7 @@ public enum Migrations {
         Migration(version: 2, name: "create tokens and events", sql: createTokensAndEvents),
         Migration(version: 3, name: "lockout window", sql: addFailuresSince),
         Migration(version: 4, name: "user ids never reused", sql: usersAutoincrement),
+        Migration(version: 5, name: "linux logins and password aging", sql: createLogins),
     ]
 
     /// The schema version this binary writes.
@@ -175,5 +176,35 @@ public enum Migrations {
             (SELECT coalesce(max(user_id), 0) FROM events),
             (SELECT coalesce(max(user_id), 0) FROM tokens))
         WHERE name = 'users';
+        """
+
+    /// Linux logins (docs/LINUX-LOGINS.md) and password aging.  `login_uids`
+    /// keeps every uid ever given out, so a deleted user's uid is never reused.
+    static let createLogins = """
+        CREATE TABLE login_uids (
+            uid          INTEGER PRIMARY KEY CHECK (uid BETWEEN 1000 AND 2147483646),
+            user_id      INTEGER NOT NULL,
+            allocated_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE user_logins (
+            user_id              INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+            login                INTEGER NOT NULL DEFAULT 0 CHECK (login IN (0, 1)),
+            uid                  INTEGER UNIQUE REFERENCES login_uids(uid),
+            real_name            TEXT    NOT NULL DEFAULT '' CHECK (length(real_name) <= 256),
+            home                 TEXT    CHECK (home IS NULL OR length(home) BETWEEN 2 AND 4000),
+            shell                TEXT    CHECK (shell IS NULL OR length(shell) BETWEEN 2 AND 4000),
+            password_changed_at  INTEGER,
+            password_max_age     INTEGER CHECK (password_max_age IS NULL OR password_max_age >= 0),
+            must_change_password INTEGER NOT NULL DEFAULT 0 CHECK (must_change_password IN (0, 1)),
+            CHECK (login = 0 OR uid IS NOT NULL)
+        ) STRICT;
+        CREATE TABLE ssh_keys (
+            id         INTEGER PRIMARY KEY,
+            user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            key        TEXT    NOT NULL CHECK (length(key) BETWEEN 1 AND 16384),
+            added_at   INTEGER NOT NULL,
+            UNIQUE (user_id, key)
+        ) STRICT;
+        CREATE INDEX ssh_keys_by_user ON ssh_keys(user_id);
         """
 }

@@ -32,27 +32,52 @@ public enum ListenSockets {
     /// socket; nil means systemd passed none.  Descriptors that are not
     /// used are closed.
     public static func inheritUnixSocket() throws(ListenSocketError) -> Int32? {
+        try inheritUnixSockets(userdbPath: nil).main
+    }
+
+    /// The sockets systemd passed: the main socket and, when `userdbPath`
+    /// is given, the io.systemd.UserDatabase socket bound there (a second
+    /// `ListenStream=` in vouchd.socket), told apart by their paths.
+    /// Throws when a descriptor is not a listening `AF_UNIX` stream socket
+    /// or there are more than these two; unused descriptors are closed.
+    public static func inheritUnixSockets(userdbPath: String?) throws(ListenSocketError) -> (
+        main: Int32?, userdb: Int32?
+    ) {
         let count = sd_listen_fds(1)
         if count < 0 {
             throw ListenSocketError("sd_listen_fds failed: \(String(cString: strerror(-count)))")
         }
-        if count == 0 { return nil }
+        if count == 0 { return (nil, nil) }
         let first = SD_LISTEN_FDS_START
-        guard count == 1 else {
+        let expected = userdbPath == nil ? 1 : 2
+        guard count <= expected else {
             for fd in first..<(first + count) { close(fd) }
             throw ListenSocketError(
-                "expected 1 socket from systemd, got \(count) (check ListenStream= in vouchd.socket)")
-        }
-        let rc = sd_is_socket_unix(first, Int32(SOCK_STREAM.rawValue), 1, nil, 0)
-        guard rc > 0 else {
-            close(first)
-            if rc < 0 {
-                throw ListenSocketError("cannot inspect the socket from systemd: \(String(cString: strerror(-rc)))")
-            }
-            throw ListenSocketError(
-                "the socket from systemd is not a listening AF_UNIX stream socket (use ListenStream=/path and Accept=no)"
+                "expected \(expected == 1 ? "1 socket" : "at most 2 sockets") from systemd, got \(count) (check ListenStream= in vouchd.socket)"
             )
         }
-        return first
+        var main: Int32?
+        var userdb: Int32?
+        for fd in first..<(first + count) {
+            let rc = sd_is_socket_unix(fd, Int32(SOCK_STREAM.rawValue), 1, nil, 0)
+            guard rc > 0 else {
+                for fd in first..<(first + count) { close(fd) }
+                if rc < 0 {
+                    throw ListenSocketError("cannot inspect the socket from systemd: \(String(cString: strerror(-rc)))")
+                }
+                throw ListenSocketError(
+                    "the socket from systemd is not a listening AF_UNIX stream socket (use ListenStream=/path and Accept=no)"
+                )
+            }
+            if let userdbPath, sd_is_socket_unix(fd, Int32(SOCK_STREAM.rawValue), 1, userdbPath, 0) > 0 {
+                userdb = fd
+            } else if main == nil {
+                main = fd
+            } else {
+                for fd in first..<(first + count) { close(fd) }
+                throw ListenSocketError("two sockets from systemd, and neither is userdb_socket \(userdbPath ?? "")")
+            }
+        }
+        return (main, userdb)
     }
 }

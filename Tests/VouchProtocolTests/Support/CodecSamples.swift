@@ -72,6 +72,16 @@ enum CodecSamples {
             .data(.importBegin(onConflict: 2, dryRun: true)),
             .data(.importAdd(importID: 3, users: [imported, UserDataRecord(username: "min", passwordHash: "!")])),
             .data(.importCommit(importID: 3)),
+            .linux(.getLinuxAccount(.username("bob"))),
+            .linux(.setLinuxAccount(.id(3), LinuxAccountChange())),
+            .linux(
+                .setLinuxAccount(
+                    .any("bob"), LinuxAccountChange(login: false, realName: "Bob B", home: "", shell: "/bin/sh"))),
+            .linux(.addSSHKey(.username("bob"), key: "ssh-ed25519 AAAA bob@host")),
+            .linux(.removeSSHKey(.username("bob"), key: "AAAA")),
+            .linux(.setPasswordAging(.username("bob"), maxAge: nil, expire: true)),
+            .linux(.setPasswordAging(.username("bob"), maxAge: .some(nil), expire: false)),
+            .linux(.setPasswordAging(.username("bob"), maxAge: .some(86400), expire: false)),
         ]
         return all
     }
@@ -82,7 +92,19 @@ enum CodecSamples {
             id: 9, uuid: WireUUID(string: "00112233-4455-6677-8899-aabbccddeeff"), username: "exp", email: nil,
             passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", flags: .active, createdAt: 1, updatedAt: 2,
             lastLogin: nil, failedLogins: 0, lockedUntil: nil)
-        return [
+        let linux = LinuxAccountRecord(
+            userId: 1, username: "bob", login: true, uid: 70000, realName: "Bob", home: "/home/bob", shell: "/bin/bash",
+            passwordChangedAt: 5, passwordMaxAge: 86400, effectiveMaxAge: 86400, mustChangePassword: true,
+            passwordState: .mustChange, sshKeys: ["ssh-ed25519 AAAA bob@host", "ssh-rsa BBBB"])
+        let plain = LinuxAccountRecord(
+            userId: 2, username: "web", login: false, uid: 0, realName: "", home: "/home/web", shell: "/bin/bash",
+            passwordChangedAt: nil, passwordMaxAge: nil, effectiveMaxAge: 0, mustChangePassword: false,
+            passwordState: .current, sshKeys: [])
+        let linuxReplies: [(Opcode, Reply)] = [
+            Opcode.getLinuxAccount, .setLinuxAccount, .addSSHKey, .removeSSHKey,
+            .setPasswordAging,
+        ].flatMap { [($0, Reply.linuxAccount(linux)), ($0, Reply.linuxAccount(plain))] }
+        return linuxReplies + [
             (.accountStatus, .accountState(.active)), (.accountStatus, .accountState(.inactive)),
             (.accountStatus, .accountState(.locked)), (.unlockUser, .user(fullUser)),
             (.backupBegin, .data(.backupStarted(backupID: 1, size: 4096, users: 2))),
@@ -189,6 +211,7 @@ func same(_ a: Request, _ b: Request) -> Bool {
     case (.forgotPassword(let x), .forgotPassword(let y)): return x == y
     case (.data, .data), (.accountStatus, .accountStatus), (.unlockUser, .unlockUser):
         return requestBytes(a) == requestBytes(b)
+    case (.linux(let x), .linux(let y)): return x == y
     case (.resetPassword(let t1, let p1), .resetPassword(let t2, let p2)):
         return t1.bytes == t2.bytes && p1.bytes == p2.bytes
     case (.listEvents(let u1, let s1, let l1), .listEvents(let u2, let s2, let l2)):
@@ -220,6 +243,7 @@ func same(_ a: Reply, _ b: Reply) -> Bool {
     case (.tokens(let x), .tokens(let y)): return x == y
     case (.events(let x), .events(let y)): return x == y
     case (.data, .data), (.accountState, .accountState): return replyBytes(a) == replyBytes(b)
+    case (.linuxAccount(let x), .linuxAccount(let y)): return x == y
     default: return false
     }
 }
