@@ -40,9 +40,13 @@ extension AccountService {
             } catch  where error.code == .storageUnavailable {
                 // The password was right: a database that cannot be written
                 // (locked, full, read-only) must not lock everyone out.  The
-                // login is not recorded and the old hash is kept.
+                // login is not recorded and the old hash is kept; its failures
+                // are cleared in memory, as they were counted there.
                 logger.warning("login not recorded: the database is unavailable", metadata: ["id": "\(current.id)"])
-                return try stillValid(user.user)
+                let unchanged = try stillValid(user.user)
+                guard hadFailures else { return unchanged }
+                cache.upsert(LockoutPolicy.cleared(unchanged))
+                return LockoutPolicy.cleared(unchanged)
             }
             cache.upsert(current)
             return current
