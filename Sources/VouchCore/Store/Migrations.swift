@@ -16,6 +16,7 @@ public enum Migrations {
         Migration(version: 1, name: "create users", sql: createUsers),
         Migration(version: 2, name: "create tokens and events", sql: createTokensAndEvents),
         Migration(version: 3, name: "lockout window", sql: addFailuresSince),
+        Migration(version: 4, name: "names unique ignoring ASCII case only", sql: asciiCaseKeys),
     ]
 
     /// The schema version this binary writes.
@@ -124,5 +125,14 @@ public enum Migrations {
     /// When the current window of failed logins began (lockout, like pam_faillock's fail_interval).
     static let addFailuresSince = """
         ALTER TABLE users ADD COLUMN failures_since INTEGER;
+        """
+
+    /// Username and email keys fold ASCII case only (`IdentityRules.canonicalKey`;
+    /// SQLite's lower() folds ASCII only): keys made by Unicode lowercasing are
+    /// recomputed.  No two rows can collide: names equal ignoring ASCII case
+    /// were equal ignoring Unicode case too.
+    static let asciiCaseKeys = """
+        UPDATE users SET username_key = lower(username), email_key = lower(email)
+            WHERE username_key IS NOT lower(username) OR email_key IS NOT lower(email);
         """
 }
