@@ -97,7 +97,8 @@ public enum VouchDaemon {
             hookConcurrency: config.hookConcurrency, logger: logger)
         let flows = AccountFlows(
             accounts: accounts, tokens: tokens, events: events, clock: clock,
-            revokeSessionsOnPasswordChange: config.revokeSessionsOnPasswordChange, logger: logger)
+            revokeSessionsOnPasswordChange: config.revokeSessionsOnPasswordChange,
+            logUnknownUsernames: config.logUnknownUsernames, logger: logger)
 
         let pool = WorkerPool(threads: config.workerThreads, queueLimit: config.workerQueueLimit, name: "vouch-hash")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

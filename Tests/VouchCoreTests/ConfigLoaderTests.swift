@@ -86,6 +86,7 @@ import Testing
             lockout_exempt_superuser = no
             login_failures_per_minute = 7
             log_level = debug
+            log_unknown_usernames = yes
             """
         let c = try parse(text)
         #expect(c.socketPath == "/tmp/v/vouchd.sock")
@@ -120,12 +121,13 @@ import Testing
         #expect(c.loginFailuresPerMinute == 7)
         #expect(c.logLevel == "debug")
         #expect(c.loggerLevel == .debug)
+        #expect(c.logUnknownUsernames)
         // Every key was set: rendering lists exactly these keys.
         let renderedKeys = ConfigLoader.render(c).split(separator: "\n").map {
             String($0.prefix { $0 != " " })
         }
         #expect(renderedKeys == ConfigLoader.keyNames)
-        #expect(ConfigLoader.keyNames.count == 31)
+        #expect(ConfigLoader.keyNames.count == 32)
     }
 
     @Test func syntaxVariants() throws {

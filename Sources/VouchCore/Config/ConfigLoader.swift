@@ -173,6 +173,7 @@ public enum ConfigLoader {
             .boolean("lockout_exempt_superuser", \.lockoutExemptSuperuser),
             .integer("login_failures_per_minute", \.loginFailuresPerMinute, 0...1_000_000),
             .choice("log_level", \.logLevel, logLevels),
+            .boolean("log_unknown_usernames", \.logUnknownUsernames),
         ]
     }
 

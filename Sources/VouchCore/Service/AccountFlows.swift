@@ -20,19 +20,26 @@ public final class AccountFlows: Sendable {
     public let events: EventRecorder
     let clock: any VouchClock
     let revokeSessionsOnPasswordChange: Bool
+    /// Whether a failed login for an unknown name records the name as typed
+    /// (`log_unknown_usernames`); by default it is recorded as `UNKNOWN`.
+    let logUnknownUsernames: Bool
     let logger: Logger
 
     public init(
         accounts: AccountService, tokens: TokenService, events: EventRecorder, clock: any VouchClock = SystemClock(),
-        revokeSessionsOnPasswordChange: Bool = true, logger: Logger
+        revokeSessionsOnPasswordChange: Bool = true, logUnknownUsernames: Bool = false, logger: Logger
     ) {
         self.accounts = accounts
         self.tokens = tokens
         self.events = events
         self.clock = clock
         self.revokeSessionsOnPasswordChange = revokeSessionsOnPasswordChange
+        self.logUnknownUsernames = logUnknownUsernames
         self.logger = logger
     }
+
+    /// What a failed login for a name with no account records instead of the name.
+    public static let unknownName = "UNKNOWN"
 
     // MARK: - Users
 
@@ -54,10 +61,13 @@ public final class AccountFlows: Sendable {
         do {
             user = try accounts.login(username: username, password: password) { lockedNow = $0 }
         } catch {
+            // An unknown name may be a password typed as the username.
+            let known = accounts.cache.user(named: username)
             events.record(
                 AccountEvent(
-                    kind: .failedLogin, time: clock.nowMillis(), user: accounts.cache.user(named: username),
-                    username: name, caller: caller, reason: error.code.rawValue))
+                    kind: .failedLogin, time: clock.nowMillis(), user: known,
+                    username: known != nil || logUnknownUsernames ? name : Self.unknownName, caller: caller,
+                    reason: error.code.rawValue))
             if let lockedNow { recordLockout(lockedNow, caller) }
             throw error
         }
