@@ -6,6 +6,8 @@
  * Usage: test_libvouch full SOCKET     every call
  *        test_libvouch down SOCKET     no daemon: VOUCH_ERR_CONNECT, quickly
  *        test_libvouch timeout SOCKET  a daemon that never answers: VOUCH_ERR_TIMEOUT
+ *        test_libvouch untrusted SOCKET  a daemon running as uid 65534 (nobody):
+ *                                        VOUCH_ERR_UNTRUSTED_SERVER unless named
  * Environment: VOUCH_TEST_TOKEN (a session token from vouchctl, optional),
  *              VOUCH_REQUIRE_ACCOUNT_STATUS=1 (fail, not skip, without 0x18). */
 #include <pthread.h>
@@ -216,7 +218,7 @@ static void test_full(void) {
 
 int main(int argc, char **argv) {
     if (argc != 3) {
-        fprintf(stderr, "usage: %s full|down|timeout SOCKET\n", argv[0]);
+        fprintf(stderr, "usage: %s full|down|timeout|untrusted SOCKET\n", argv[0]);
         return 2;
     }
     signal(SIGPIPE, SIG_DFL);
@@ -231,6 +233,22 @@ int main(int argc, char **argv) {
         CHECK_RC(err, VOUCH_ERR_CONNECT);
         CHECK(now_ms() - t0 < 2000, "took %lld ms", now_ms() - t0);
         vouch_close(c);
+    } else if (strcmp(argv[1], "untrusted") == 0) {
+        /* issue 12 item 13: the socket is served by uid 65534 (not root, not
+         * the daemon user, not us): refused before any password is sent */
+        int err = 0;
+        vouch_client *c = vouch_open(sock, 2000, &err);
+        CHECK(c == NULL, "trusted a daemon running as another uid");
+        CHECK_RC(err, VOUCH_ERR_UNTRUSTED_SERVER);
+        vouch_close(c);
+        /* a daemon configured to run as that user is trusted */
+        c = vouch_open_server(sock, 2000, "nobody", &err);
+        CHECK(c != NULL, "vouch_open_server(nobody): %s", vouch_strerror(err));
+        if (c) CHECK_RC(vouch_ping(c), VOUCH_OK);
+        vouch_close(c);
+        c = vouch_open_server(sock, 2000, "no-such-user-vouch-test", &err);
+        CHECK(c == NULL, "opened with an unknown server user");
+        CHECK_RC(err, VOUCH_ERR_INVALID_ARGUMENT);
     } else if (strcmp(argv[1], "timeout") == 0) {
         vouch_client *c = must_open(400);
         long long t0 = now_ms();
