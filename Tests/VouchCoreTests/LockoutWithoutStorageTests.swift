@@ -55,14 +55,18 @@ final class FailingStore: UserStore {
         return (dir, store, service)
     }
 
+    func fail(_ service: AccountService, times: Int) {
+        for _ in 0..<times {
+            expectCode(.invalidCredentials) {
+                _ = try service.login(username: "alice", password: secret("wrong horse"))
+            }
+        }
+    }
+
     @Test func failuresAreCountedInMemoryWhenTheDatabaseCannotBeWritten() throws {
         let f = try fixture()
         f.store.failing.withLock { $0 = true }
-        for _ in 0..<3 {
-            expectCode(.invalidCredentials) {
-                _ = try f.service.login(username: "alice", password: secret("wrong horse"))
-            }
-        }
+        fail(f.service, times: 3)
         #expect(try f.service.user(.name("alice")).failedLogins == 3)
         #expect(try f.service.accountState(username: "alice") == .locked)
         expectCode(.locked) { _ = try f.service.login(username: "alice", password: secret("correct horse")) }
@@ -78,11 +82,7 @@ final class FailingStore: UserStore {
     @Test func aRightPasswordClearsTheInMemoryCountWhenTheDatabaseCannotBeWritten() throws {
         let f = try fixture()
         f.store.failing.withLock { $0 = true }
-        for _ in 0..<2 {
-            expectCode(.invalidCredentials) {
-                _ = try f.service.login(username: "alice", password: secret("wrong horse"))
-            }
-        }
+        fail(f.service, times: 2)
         #expect(try f.service.login(username: "alice", password: secret("correct horse")).failedLogins == 0)
         #expect(try f.service.user(.name("alice")).failedLogins == 0)
     }
