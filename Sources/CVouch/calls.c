@@ -1,12 +1,25 @@
 /* libvouch: handles (open/close) and the calls. */
 #include <errno.h>
+#include <pwd.h>
 #include <sys/un.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vouch_internal.h"
 
-VOUCH_API vouch_client *vouch_open(const char *socket_path, int timeout_ms, int *err) {
+/* The uid of server_user (NULL: VOUCH_DEFAULT_SERVER_USER); -1 when a
+ * default user does not exist, -2 when a named one does not. */
+static int64_t server_uid_of(const char *server_user) {
+    const char *name = server_user ? server_user : VOUCH_DEFAULT_SERVER_USER;
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+    if (getpwnam_r(name, &pw, buf, sizeof buf, &found) != 0 || found == NULL)
+        return server_user ? -2 : -1;
+    return (int64_t)pw.pw_uid;
+}
+
+VOUCH_API vouch_client *vouch_open_server(const char *socket_path, int timeout_ms,
+                                          const char *server_user, int *err) {
     int dummy;
     if (err == NULL) err = &dummy;
     *err = VOUCH_OK;
@@ -22,12 +35,18 @@ VOUCH_API vouch_client *vouch_open(const char *socket_path, int timeout_ms, int 
         *err = VOUCH_ERR_INVALID_ARGUMENT;
         return NULL;
     }
+    int64_t server_uid = server_uid_of(server_user);
+    if (server_uid == -2) {
+        *err = VOUCH_ERR_INVALID_ARGUMENT;
+        return NULL;
+    }
     vouch_client *c = vch_client_from_fd(-1, timeout_ms);
     if (c == NULL || (c->path = strdup(socket_path)) == NULL) {
         vouch_close(c);
         *err = VOUCH_ERR_NOMEM;
         return NULL;
     }
+    c->server_uid = server_uid;
     int rc = vch_ensure_connected(c, vch_now_ms() + c->timeout_ms);
     if (rc != VOUCH_OK) {
         int e = errno;
@@ -37,6 +56,10 @@ VOUCH_API vouch_client *vouch_open(const char *socket_path, int timeout_ms, int 
         return NULL;
     }
     return c;
+}
+
+VOUCH_API vouch_client *vouch_open(const char *socket_path, int timeout_ms, int *err) {
+    return vouch_open_server(socket_path, timeout_ms, NULL, err);
 }
 
 VOUCH_API void vouch_close(vouch_client *c) {

@@ -288,5 +288,7 @@ int vch_parse_response(const uint8_t *payload, size_t len, uint8_t opcode, uint3
     if (rid == id && op == opcode) return VOUCH_OK;
     /* The daemon answers a frame it cannot read with request id 0 and closes. */
     if (rid == 0 && (st == 13 || st == 8)) return vch_status_code(st);
+    /* Any other status with request id 0 refuses the connection (limit exceeded). */
+    if (rid == 0 && st != 0) return VOUCH_ERR_REFUSED;
     return VOUCH_ERR_PROTOCOL;
 }

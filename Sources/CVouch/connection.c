@@ -38,6 +38,15 @@ void vch_disconnect(vouch_client *c) {
     }
 }
 
+/* Whether the peer of a connected socket is a daemon this handle trusts:
+ * root, the configured daemon user or the caller itself. */
+static int trusted_peer(const vouch_client *c, int fd) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) return 0;
+    return cred.uid == 0 || cred.uid == geteuid() || (int64_t)cred.uid == c->server_uid;
+}
+
 int vch_ensure_connected(vouch_client *c, int64_t deadline) {
     if (c->fd >= 0) return VOUCH_OK;
     if (c->path == NULL) return VOUCH_ERR_CLOSED;
@@ -83,6 +92,10 @@ int vch_ensure_connected(vouch_client *c, int64_t deadline) {
         close(fd);
         errno = e;
         return VOUCH_ERR_CONNECT;
+    }
+    if (!trusted_peer(c, fd)) { /* before any password is sent */
+        close(fd);
+        return VOUCH_ERR_UNTRUSTED_SERVER;
     }
     c->fd = fd;
     return VOUCH_OK;
@@ -151,7 +164,7 @@ static int read_frame(vouch_client *c, vch_buf *out, int64_t deadline) {
 static int drops_connection(int rc) {
     return rc == VOUCH_ERR_TIMEOUT || rc == VOUCH_ERR_PROTOCOL || rc == VOUCH_ERR_CLOSED ||
            rc == VOUCH_ERR_IO || rc == VOUCH_ERR_FRAME_TOO_LARGE || rc == VOUCH_ERR_NOMEM ||
-           rc == VOUCH_ERR_BAD_REQUEST;
+           rc == VOUCH_ERR_BAD_REQUEST || rc == VOUCH_ERR_REFUSED;
 }
 
 int vch_roundtrip(vouch_client *c, vch_buf *req, uint8_t opcode, uint32_t id, vch_buf *reply,
@@ -174,7 +187,20 @@ int vch_roundtrip(vouch_client *c, vch_buf *req, uint8_t opcode, uint32_t id, vc
         rc = vch_ensure_connected(c, deadline);
         if (rc == VOUCH_OK) rc = send_all(c, req->data, req->len, deadline);
     }
-    if (rc == VOUCH_OK) rc = read_frame(c, reply, deadline);
+    /* A daemon that refused the connection may have closed it before the
+     * request went out: its refusal frame is still there to read. */
+    if (rc == VOUCH_OK || rc == VOUCH_ERR_CLOSED) {
+        int sent = rc;
+        rc = read_frame(c, reply, deadline);
+        if (rc == VOUCH_OK && sent != VOUCH_OK) {
+            uint16_t st = 0;
+            vch_reader rr;
+            rc = vch_parse_response(reply->data, reply->len, opcode, 0, &st, &rr, c->last_message,
+                                    sizeof c->last_message) == VOUCH_ERR_REFUSED
+                     ? VOUCH_ERR_REFUSED
+                     : sent;
+        }
+    }
     if (rc == VOUCH_OK)
         rc = vch_parse_response(reply->data, reply->len, opcode, id, status, r, c->last_message,
                                 sizeof c->last_message);
@@ -200,5 +226,6 @@ vouch_client *vch_client_from_fd(int fd, int timeout_ms) {
     c->max_request = VOUCH_DEFAULT_MAX_REQUEST_BYTES;
     c->max_reply = VOUCH_MAX_REPLY_BYTES;
     c->path = NULL;
+    c->server_uid = -1;
     return c;
 }

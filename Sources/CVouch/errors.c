@@ -35,6 +35,8 @@ VOUCH_API const char *vouch_strerror(int code) {
     case VOUCH_ERR_CLOSED: return "connection closed by vouchd";
     case VOUCH_ERR_UNKNOWN_STATUS: return "unknown daemon status";
     case VOUCH_ERR_IO: return "socket error";
+    case VOUCH_ERR_UNTRUSTED_SERVER: return "the socket is not served by a trusted vouchd (peer uid)";
+    case VOUCH_ERR_REFUSED: return "vouchd refused the connection";
     default:
         return VOUCH_IS_STATUS(code) ? "unknown daemon status" : "unknown error code";
     }

@@ -104,6 +104,7 @@ struct vouch_client {
     uint32_t max_request;   /* request frame cap (hello updates it) */
     uint32_t max_reply;     /* reply frame cap */
     char *path;             /* NULL for a handle made from an fd (tests) */
+    int64_t server_uid;     /* the daemon user's uid trusted besides 0 and euid; -1: none */
     char last_message[VOUCH_REASON_SIZE];
     int last_errno;         /* errno of the last VOUCH_ERR_CONNECT, _IO or _CLOSED; 0 if none */
 };

@@ -1,10 +1,12 @@
-import CVouchSys
 import Glibc
 import VouchProtocol
 
 /// Decides what a peer may do: uid 0, the daemon's own uid and members of
 /// the admin group may do everything; anyone else only the operations open
-/// to any peer (`Opcode.isOpenToAnyPeer`).
+/// to any peer (`Opcode.isOpenToAnyPeer`).  Membership is the peer process's
+/// own: its group or its supplementary groups when it connected
+/// (SO_PEERGROUPS), not `/etc/group`, so `SupplementaryGroups=` in a unit
+/// counts and a process that dropped its groups is not an admin.
 public struct Authorizer: Sendable {
     public let daemonUID: UInt32
     public let adminGID: UInt32?
@@ -19,11 +21,12 @@ public struct Authorizer: Sendable {
         self.adminGID = adminGID
     }
 
-    /// Computed once per connection.
+    /// Computed once per connection, from the credentials alone (no
+    /// name-service lookup: the admin group's gid was resolved at start).
     public func isAdmin(_ peer: PeerCredentials) -> Bool {
         if peer.uid == 0 || peer.uid == daemonUID { return true }
         guard let adminGID else { return false }
-        return peer.gid == adminGID || cvouch_uid_in_group(peer.uid, adminGID) == 1
+        return peer.gid == adminGID || peer.groups?.contains(adminGID) == true
     }
 
     public func allows(_ opcode: Opcode, isAdmin: Bool) -> Bool {

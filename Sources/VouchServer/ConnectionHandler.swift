@@ -57,6 +57,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        if let sink { dispatcher.connectionClosed(sink) }
         registry.requestsFinished(inFlight.count)
         inFlight.removeAll()
         self.context = nil

@@ -11,10 +11,11 @@ extension Dispatcher {
             return .failure(.unknownOpcode, "\(op) is not supported by this server")
         }
         let logger = self.logger
+        let owner = ObjectIdentifier(sink)
         return offload(id, op, sink) { () throws(AccountError) -> Reply in
             switch request {
             case .backupBegin:
-                let backup = try data.beginBackup()
+                let backup = try data.beginBackup(owner: owner)
                 logger.notice(
                     "backup started",
                     metadata: [
@@ -42,7 +43,8 @@ extension Dispatcher {
                 return .data(.exported(users.map(Self.dataRecord)))
             case .importBegin(let onConflict, let dryRun):
                 let policy = ImportConflictPolicy(rawValue: onConflict) ?? .fail
-                return .data(.importStarted(importID: try data.beginImport(policy: policy, dryRun: dryRun)))
+                return .data(
+                    .importStarted(importID: try data.beginImport(policy: policy, dryRun: dryRun, owner: owner)))
             case .importAdd(let importID, let users):
                 let total = try data.addToImport(id: importID, users.map(Self.importedUser))
                 return .data(.importStaged(total: UInt32(clamping: total)))
@@ -68,6 +70,16 @@ extension Dispatcher {
                                     reason: $0.reason)
                             })))
             }
+        }
+    }
+
+    /// The connection answered through `sink` went: its unfinished backups
+    /// and imports are dropped, so their slots are free for others at once.
+    func connectionClosed(_ sink: ResponseSink) {
+        guard let data else { return }
+        let dropped = data.release(owner: ObjectIdentifier(sink))
+        if dropped > 0 {
+            logger.notice("connection closed: unfinished backups or imports dropped", metadata: ["count": "\(dropped)"])
         }
     }
 

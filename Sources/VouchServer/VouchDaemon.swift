@@ -119,7 +119,8 @@ public enum VouchDaemon {
             hookConcurrency: config.hookConcurrency, logger: logger)
         let flows = AccountFlows(
             accounts: accounts, tokens: tokens, events: events, clock: clock,
-            revokeSessionsOnPasswordChange: config.revokeSessionsOnPasswordChange, logger: logger, logins: logins)
+            revokeSessionsOnPasswordChange: config.revokeSessionsOnPasswordChange,
+            logUnknownUsernames: config.logUnknownUsernames, logger: logger, logins: logins)
 
         let pool = WorkerPool(threads: config.workerThreads, queueLimit: config.workerQueueLimit, name: "vouch-hash")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -4,7 +4,8 @@
  * exported.  See docs/LIBVOUCH.md for the options and the result mapping.
  *
  * Options: socket=PATH timeout=MS debug use_first_pass try_first_pass
- *          use_authtok unknown_is_user_unknown
+ *          use_authtok unknown_is_user_unknown server_user=NAME ignore_case
+ *          log_unknown_names
  *
  * Passwords are never logged; the ones this module reads from the
  * conversation are wiped before they are freed.
@@ -35,6 +36,9 @@ typedef struct options {
     int use_authtok;
     int unknown_is_user_unknown;
     int silent;
+    const char *server_user; /* NULL: libvouch's default (VOUCH_DEFAULT_SERVER_USER) */
+    int ignore_case;         /* accept an ASCII-case variant of the name, set PAM_USER to it */
+    int log_unknown_names;   /* log a name vouchd does not know as typed, not UNKNOWN */
 } options;
 
 static void parse_options(pam_handle_t *pamh, int flags, int argc, const char **argv,
@@ -66,6 +70,12 @@ static void parse_options(pam_handle_t *pamh, int flags, int argc, const char **
             o->use_authtok = 1;
         } else if (strcmp(a, "unknown_is_user_unknown") == 0) {
             o->unknown_is_user_unknown = 1;
+        } else if (strncmp(a, "server_user=", 12) == 0 && a[12] != '\0') {
+            o->server_user = a + 12;
+        } else if (strcmp(a, "ignore_case") == 0) {
+            o->ignore_case = 1;
+        } else if (strcmp(a, "log_unknown_names") == 0) {
+            o->log_unknown_names = 1;
         } else {
             pam_syslog(pamh, LOG_ERR, "unknown option: %s", a);
         }
@@ -80,7 +90,7 @@ static const char *item_str(pam_handle_t *pamh, int type) {
 
 static vouch_client *open_client(pam_handle_t *pamh, const options *o) {
     int err = 0;
-    vouch_client *c = vouch_open(o->socket, o->timeout_ms, &err);
+    vouch_client *c = vouch_open_server(o->socket, o->timeout_ms, o->server_user, &err);
     if (c == NULL)
         pam_syslog(pamh, LOG_ERR, "cannot reach vouchd at %s: %s%s%s", o->socket,
                    vouch_strerror(err), err == VOUCH_ERR_CONNECT ? ": " : "",
@@ -105,18 +115,37 @@ static int unavailable(int rc) {
     case VOUCH_ERR_FRAME_TOO_LARGE:
     case VOUCH_ERR_STORAGE_UNAVAILABLE:
     case VOUCH_ERR_LIMIT_EXCEEDED:
+    case VOUCH_ERR_REFUSED:
+    case VOUCH_ERR_UNTRUSTED_SERVER:
         return 1;
     default:
         return VOUCH_IS_STATUS(rc) && rc < VOUCH_ERR_PASSWORD_EXPIRED; /* statuses newer than us */
     }
 }
 
-static void log_failure(pam_handle_t *pamh, vouch_client *c, const char *what, const char *user,
-                        int rc) {
+/* The name to log for a failure: a name vouchd does not know (or cannot
+ * confirm) may be a password typed at the login prompt, so it is logged as
+ * UNKNOWN unless log_unknown_names (login's LOG_UNKFAIL_ENAB). */
+static const char *logged_name(const options *o, vouch_client *c, const char *user, int rc) {
+    if (o->log_unknown_names) return user;
+    switch (rc) {
+    case VOUCH_ERR_INACTIVE:
+    case VOUCH_ERR_LOCKED:
+    case VOUCH_ERR_PASSWORD_REJECTED:
+        return user; /* answered for an existing account */
+    default: break;
+    }
+    int state = 0;
+    return c && vouch_account_status(c, user, &state) == VOUCH_OK ? user : "UNKNOWN";
+}
+
+static void log_failure(pam_handle_t *pamh, const options *o, vouch_client *c, const char *what,
+                        const char *user, int rc) {
     char msg[VOUCH_REASON_SIZE] = "";
     if (c) vouch_last_message(c, msg, sizeof msg);
+    const char *shown = logged_name(o, c, user, rc);
     pam_syslog(pamh, unavailable(rc) ? LOG_ERR : LOG_NOTICE,
-               "%s failed; user=%s service=%s rhost=%s tty=%s: %s (%d)%s%s", what, user,
+               "%s failed; user=%s service=%s rhost=%s tty=%s: %s (%d)%s%s", what, shown,
                item_str(pamh, PAM_SERVICE), item_str(pamh, PAM_RHOST), item_str(pamh, PAM_TTY),
                vouch_strerror(rc), rc, msg[0] ? ": " : "", msg);
 }
@@ -156,14 +185,43 @@ static int user_is_unknown(pam_handle_t *pamh, const options *o, vouch_client *c
     if (rc == VOUCH_ERR_NOT_FOUND) return 1;
     if (rc != VOUCH_OK)
         pam_syslog(pamh, LOG_WARNING,
-                   "unknown_is_user_unknown: cannot tell whether %s exists: %s", user,
-                   vouch_strerror(rc));
+                   "unknown_is_user_unknown: cannot tell whether %s exists: %s",
+                   o->log_unknown_names ? user : "the user", vouch_strerror(rc));
     return 0;
 }
 
-static int login_once(pam_handle_t *pamh, vouch_client *c, const char *user, const char *pw) {
-    return vouch_login_ctx(c, user, pw, item_str(pamh, PAM_SERVICE), item_str(pamh, PAM_RHOST),
-                           item_str(pamh, PAM_TTY), NULL);
+/* A right password for an account whose name is not PAM_USER (vouchd
+ * matches names ignoring ASCII case). */
+#define NAME_MISMATCH 1
+
+static int ascii_case_equal(const char *a, const char *b) {
+    for (;; a++, b++) {
+        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+        if (x >= 'A' && x <= 'Z') x = (unsigned char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = (unsigned char)(y - 'A' + 'a');
+        if (x != y) return 0;
+        if (x == '\0') return 1;
+    }
+}
+
+/* Logs in; succeeds only when the account vouchd matched is PAM_USER
+ * exactly, or (ignore_case) an ASCII-case variant of it, which then
+ * becomes PAM_USER.  NAME_MISMATCH otherwise. */
+static int login_once(pam_handle_t *pamh, const options *o, vouch_client *c, const char *user,
+                      const char *pw) {
+    vouch_user u;
+    int rc = vouch_login_ctx(c, user, pw, item_str(pamh, PAM_SERVICE), item_str(pamh, PAM_RHOST),
+                             item_str(pamh, PAM_TTY), &u);
+    if (rc != VOUCH_OK || strcmp(u.username, user) == 0) return rc;
+    if (o->ignore_case && ascii_case_equal(u.username, user)) {
+        if (o->debug) pam_syslog(pamh, LOG_DEBUG, "ignore_case: PAM_USER %s becomes %s", user, u.username);
+        return pam_set_item(pamh, PAM_USER, u.username) == PAM_SUCCESS ? VOUCH_OK : VOUCH_ERR_NOMEM;
+    }
+    pam_syslog(pamh, LOG_NOTICE,
+               "authentication refused: vouchd matched account %s, not PAM_USER %s exactly "
+               "(see the ignore_case option)",
+               u.username, user);
+    return NAME_MISMATCH;
 }
 
 /* ---- auth -------------------------------------------------------------- */
@@ -174,6 +232,8 @@ static int auth_result(pam_handle_t *pamh, const options *o, vouch_client *c, co
     case VOUCH_OK:
     case VOUCH_ERR_PASSWORD_EXPIRED: /* the right password; account phase: PAM_NEW_AUTHTOK_REQD */
         return PAM_SUCCESS;
+    case NAME_MISMATCH:
+        return PAM_AUTH_ERR;
     case VOUCH_ERR_INVALID_CREDENTIALS:
     case VOUCH_ERR_NOT_FOUND:
         return user_is_unknown(pamh, o, c, user) ? PAM_USER_UNKNOWN : PAM_AUTH_ERR;
@@ -211,7 +271,7 @@ PAM_VOUCH_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc
             vouch_close(c);
             return PAM_AUTH_ERR;
         }
-        rc = login_once(pamh, c, user, item);
+        rc = login_once(pamh, &o, c, user, item);
         if (rc == VOUCH_OK || o.use_first_pass || rc != VOUCH_ERR_INVALID_CREDENTIALS) goto done;
         if (o.debug) pam_syslog(pamh, LOG_DEBUG, "try_first_pass: stored password refused, asking");
     }
@@ -224,15 +284,15 @@ PAM_VOUCH_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc
             return r;
         }
         pam_set_item(pamh, PAM_AUTHTOK, pw); /* for later modules (try_first_pass) */
-        rc = login_once(pamh, c, user, pw);
+        rc = login_once(pamh, &o, c, user, pw);
         drop(&pw);
     }
 done:;
     int result = auth_result(pamh, &o, c, user, rc);
     if (rc == VOUCH_OK || rc == VOUCH_ERR_PASSWORD_EXPIRED) {
         if (o.debug) pam_syslog(pamh, LOG_DEBUG, "authenticated %s", user);
-    } else {
-        log_failure(pamh, c, "authentication", user, rc);
+    } else if (rc != NAME_MISMATCH) {
+        log_failure(pamh, &o, c, "authentication", user, rc);
         if (o.debug) pam_syslog(pamh, LOG_DEBUG, "returning %s", pam_strerror(pamh, result));
     }
     vouch_close(c);
@@ -273,12 +333,13 @@ PAM_VOUCH_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
         pam_syslog(pamh, LOG_NOTICE, "password of %s has expired; a change is required", user);
         result = PAM_NEW_AUTHTOK_REQD;
     } else if (rc == VOUCH_ERR_NOT_FOUND) {
-        if (o.debug) pam_syslog(pamh, LOG_DEBUG, "no vouch user %s", user);
+        if (o.debug)
+            pam_syslog(pamh, LOG_DEBUG, "no vouch user %s", o.log_unknown_names ? user : "UNKNOWN");
         result = PAM_USER_UNKNOWN;
     } else {
         if (rc == VOUCH_ERR_UNKNOWN_OPCODE)
             pam_syslog(pamh, LOG_ERR, "vouchd does not implement account_status (0x18)");
-        log_failure(pamh, c, "account check", user, rc);
+        log_failure(pamh, &o, c, "account check", user, rc);
         result = rc == VOUCH_ERR_NOMEM ? PAM_BUF_ERR
                  : unavailable(rc)     ? PAM_AUTHINFO_UNAVAIL
                                        : PAM_PERM_DENIED;
@@ -360,12 +421,14 @@ PAM_VOUCH_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
         int state = 0;
         int rc = vouch_account_status(c, user, &state);
         if (rc == VOUCH_ERR_NOT_FOUND) {
-            if (o.debug) pam_syslog(pamh, LOG_DEBUG, "no vouch user %s", user);
+            if (o.debug)
+                pam_syslog(pamh, LOG_DEBUG, "no vouch user %s",
+                           o.log_unknown_names ? user : "UNKNOWN");
             result = PAM_USER_UNKNOWN;
             goto out;
         }
         if (rc != VOUCH_OK && rc != VOUCH_ERR_UNKNOWN_OPCODE && unavailable(rc)) {
-            log_failure(pamh, c, "password change (account check)", user, rc);
+            log_failure(pamh, &o, c, "password change (account check)", user, rc);
             result = PAM_AUTHINFO_UNAVAIL;
             goto out;
         }
@@ -376,12 +439,14 @@ PAM_VOUCH_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
          * the new one is asked for. */
         result = old_password(pamh, &o, &oldpw, &old_owned);
         if (result != PAM_SUCCESS) goto out;
-        int rc = login_once(pamh, c, user, oldpw);
+        int rc = login_once(pamh, &o, c, user, oldpw);
         if (rc == VOUCH_OK || rc == VOUCH_ERR_PASSWORD_EXPIRED) { /* expired: the change it asks for */
             pam_set_item(pamh, PAM_OLDAUTHTOK, oldpw);
             result = PAM_SUCCESS;
+        } else if (rc == NAME_MISMATCH) {
+            result = PAM_AUTH_ERR;
         } else {
-            log_failure(pamh, c, "password change (old password check)", user, rc);
+            log_failure(pamh, &o, c, "password change (old password check)", user, rc);
             result = chauthtok_result(rc);
             if (result == PAM_AUTH_ERR && user_is_unknown(pamh, &o, c, user))
                 result = PAM_USER_UNKNOWN;
@@ -430,10 +495,10 @@ PAM_VOUCH_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
         result = PAM_SUCCESS;
     } else if (rc == VOUCH_ERR_PASSWORD_REJECTED || rc == VOUCH_ERR_INVALID_INPUT) {
         tell_error(pamh, &o, reason[0] ? reason : "The new password was rejected.");
-        log_failure(pamh, c, "password change", user, rc);
+        log_failure(pamh, &o, c, "password change", user, rc);
         result = PAM_AUTHTOK_ERR;
     } else {
-        log_failure(pamh, c, "password change", user, rc);
+        log_failure(pamh, &o, c, "password change", user, rc);
         result = chauthtok_result(rc);
     }
 out:

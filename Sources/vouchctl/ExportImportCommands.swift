@@ -9,17 +9,14 @@ struct ExportUsers: AsyncParsableCommand {
         commandName: "export",
         abstract: "Write every user, password hash included, as JSON Lines (admin; see docs/DATA.md).")
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Write to FILE (created with mode 0600) instead of standard output.") var output: String?
+    @Option(
+        help:
+            "Write to FILE instead of standard output: a new file (mode 0600), or one of yours to replace (its mode becomes 0600)."
+    ) var output: String?
 
     func run() async throws {
         var fd: Int32 = 1
-        if let output {
-            fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-            guard fd >= 0 else {
-                throw CLIFailure.refused("cannot create \(output): \(String(cString: strerror(errno)))")
-            }
-            _ = fchmod(fd, 0o600)
-        }
+        if let output { fd = try Self.openOutput(output) }
         defer { if output != nil { close(fd) } }
         let client = try await global.connect()
         defer { Task { await client.close() } }
@@ -39,6 +36,34 @@ struct ExportUsers: AsyncParsableCommand {
             guard fsync(fd) == 0 else { throw CLIFailure.refused("cannot sync \(output)") }
             FileHandle.standardError.write(Data("Exported \(count) users to \(output)\n".utf8))
         }
+    }
+}
+
+extension ExportUsers {
+    /// Opens `path` for the hashes: created new (O_EXCL, 0600), or, when it
+    /// exists, only a regular file the caller owns with one link (never one
+    /// another user made beforehand to receive them), made 0600 and emptied.
+    static func openOutput(_ path: String) throws -> Int32 {
+        let created = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if created >= 0 { return created }
+        guard errno == EEXIST else {
+            throw CLIFailure.refused("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else { throw CLIFailure.refused("cannot open \(path): \(String(cString: strerror(errno)))") }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(), st.st_nlink == 1 else {
+            close(fd)
+            throw CLIFailure.refused(
+                "\(path) exists and is not a regular file of yours; refusing to write password hashes into it (remove it or choose a new name)"
+            )
+        }
+        guard fchmod(fd, 0o600) == 0, ftruncate(fd, 0) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw CLIFailure.refused("cannot replace \(path): \(reason)")
+        }
+        return fd
     }
 }
 

@@ -93,6 +93,38 @@ enum FileSafety {
     }
 }
 
+extension FileSafety {
+    /// Checks the database and its `-wal` and `-shm` files before the daemon
+    /// opens them: a group- or world-writable one is refused; one readable
+    /// by group or others (every password hash in it) is made owner-only
+    /// with a warning, or refused when its mode cannot be changed.  A 0-byte
+    /// database is refused: more likely a failed copy than a new install
+    /// (`vouchd migrate` initialises one; a missing file is created).
+    static func checkDatabase(_ path: String, logger: Logger) throws {
+        for file in [path, path + "-wal", path + "-shm"] {
+            try refuseWritableByOthers(file, what: file == path ? "database" : "database file")
+            var st = stat()
+            guard stat(file, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
+            if file == path, st.st_size == 0 {
+                throw Failure(
+                    "\(path): the database is empty (0 bytes), more likely a failed copy than a new database; refusing to use it (restore it, remove it to start a new one, or run `vouchd migrate` to initialise it)"
+                )
+            }
+            let mode = st.st_mode & 0o7777
+            guard mode & (S_IRGRP | S_IROTH) != 0 else { continue }
+            let octal = String(mode, radix: 8)
+            guard chmod(file, mode & 0o7700) == 0 else {
+                throw Failure(
+                    "\(file): database file is readable by group or others (mode \(octal)) and its mode cannot be changed (\(String(cString: strerror(errno)))); refusing to use it"
+                )
+            }
+            logger.warning(
+                "database file was readable by group or others; made owner-only (its password hashes may have been read)",
+                metadata: ["file": "\(file)", "old_mode": "\(octal)", "new_mode": "\(String(mode & 0o7700, radix: 8))"])
+        }
+    }
+}
+
 func exitWith(_ error: any Error) -> Never {
     let text = (error as? CustomStringConvertible)?.description ?? "\(error)"
     let line = Array("vouchd: \(text)\n".utf8)
@@ -132,7 +164,7 @@ struct Serve {
         LoggingSetup.bootstrap(level: cfg.loggerLevel, destination: destination)
         let logger = Logger(label: "vouchd")
         do {
-            try FileSafety.refuseWritableByOthers(cfg.databasePath, what: "database")
+            try FileSafety.checkDatabase(cfg.databasePath, logger: logger)
             let clock: any VouchClock = testClockFile.map { OffsetFileClock(path: $0) } ?? SystemClock()
             try await VouchDaemon.run(
                 config: cfg, configPath: path, overrides: overrides, clock: clock, logger: logger)

@@ -93,6 +93,7 @@ import Testing
             login_shell = /bin/sh
             password_max_age = 90d
             log_level = debug
+            log_unknown_usernames = yes
             """
         let c = try parse(text)
         #expect(c.socketPath == "/tmp/v/vouchd.sock")
@@ -128,6 +129,7 @@ import Testing
         #expect(c.loginFailuresPerMinute == 7)
         #expect(c.logLevel == "debug")
         #expect(c.loggerLevel == .debug)
+        #expect(c.logUnknownUsernames)
         // Every key was set: rendering lists exactly these keys.
         let renderedKeys = ConfigLoader.render(c).split(separator: "\n").map {
             String($0.prefix { $0 != " " })
@@ -139,7 +141,7 @@ import Testing
         #expect(c.loginHome == "/srv/home/%u")
         #expect(c.loginShell == "/bin/sh")
         #expect(c.passwordMaxAge == 90 * 86400)
-        #expect(ConfigLoader.keyNames.count == 38)
+        #expect(ConfigLoader.keyNames.count == 39)
     }
 
     @Test func syntaxVariants() throws {

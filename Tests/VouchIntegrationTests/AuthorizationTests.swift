@@ -157,4 +157,62 @@ import VouchProtocol
         _ = try await client.users()
         await client.close()
     }
+
+    /// A group from /etc/group matching `filter`, with its name, gid and members.
+    static func group(where filter: (String, UInt32, [String]) -> Bool) -> (
+        name: String, gid: UInt32, members: [String]
+    )? {
+        guard let text = try? String(contentsOfFile: "/etc/group", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 4, let gid = UInt32(f[2]) else { continue }
+            let members = f[3].split(separator: ",").map(String.init)
+            if filter(f[0], gid, members) { return (f[0], gid, members) }
+        }
+        return nil
+    }
+
+    /// Runs `vouchctl status` as `uid` with exactly the supplementary `groups`.
+    static func status(_ daemon: TestDaemon, uid: UInt32, gid: UInt32, groups: [UInt32]) throws -> ProcessResult {
+        let groupArg = groups.isEmpty ? "--clear-groups" : "--groups=\(groups.map(String.init).joined(separator: ","))"
+        return try runProcess(
+            "/usr/bin/setpriv",
+            ["--reuid=\(uid)", "--regid=\(gid)", groupArg, Products.vouchctl, "--socket", daemon.socketPath, "status"])
+    }
+
+    /// Issue 12 item 10: the admin group is the peer's own supplementary
+    /// groups (SO_PEERGROUPS), as `SupplementaryGroups=` in a unit gives them.
+    @Test(.enabled(if: runningAsRoot, "needs root to run vouchctl with other groups (setpriv)"))
+    func aSupplementaryAdminGroupMakesThePeerAdmin() async throws {
+        let admin = try #require(Self.group { _, gid, members in members.isEmpty && gid != 0 && gid != Self.nobody })
+        let daemon = try await TestDaemon(config: ["admin_group = \(admin.name)"])
+        let without = try Self.status(daemon, uid: Self.nobody, gid: Self.nobody, groups: [])
+        #expect(without.status == 1 && without.stderr.contains("Permission denied"), "\(without.stderr)")
+        let with = try Self.status(daemon, uid: Self.nobody, gid: Self.nobody, groups: [admin.gid])
+        #expect(with.status == 0, "admin_group \(admin.name) (\(admin.gid)): \(with.stderr)")
+    }
+
+    /// ... and a process that dropped its groups is not an admin, whatever
+    /// /etc/group lists (needs a group with a member; skipped otherwise).
+    @Test(.enabled(if: runningAsRoot, "needs root to run vouchctl as another user (setpriv)"))
+    func aPeerThatDroppedTheAdminGroupIsNotAdmin() async throws {
+        func uid(of name: String) -> (uid: UInt32, gid: UInt32)? {
+            guard let pw = getpwnam(name) else { return nil }
+            return (pw.pointee.pw_uid, pw.pointee.pw_gid)
+        }
+        guard
+            let admin = Self.group(where: { _, gid, members in
+                members.contains { uid(of: $0).map { $0.uid != 0 && $0.gid != gid } ?? false }
+            }),
+            let member = admin.members.compactMap(uid(of:)).first(where: { $0.uid != 0 && $0.gid != admin.gid })
+        else {
+            print("skipped: no group in /etc/group with a non-root member")
+            return
+        }
+        let daemon = try await TestDaemon(config: ["admin_group = \(admin.name)"])
+        let dropped = try Self.status(daemon, uid: member.uid, gid: member.gid, groups: [])
+        #expect(dropped.status == 1 && dropped.stderr.contains("Permission denied"), "\(dropped.stderr)")
+        let kept = try Self.status(daemon, uid: member.uid, gid: member.gid, groups: [admin.gid])
+        #expect(kept.status == 0, "\(kept.stderr)")
+    }
 }

@@ -330,4 +330,55 @@ import VouchProtocol
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("(root): skipped: uid 0 is outside UID_MIN..UID_MAX"), "\(r.stderr)")
     }
+
+    /// Issue 12 item 14: backups abandoned by their connection free their
+    /// snapshot slots at once (not after the 2-minute idle timeout).
+    @Test func abandonedBackupsReleaseTheirSlotsWhenTheConnectionGoes() async throws {
+        let daemon = try await TestDaemon()
+        _ = try await daemon.createUser("bob", password: "backup slot pass 1")
+        for _ in 0..<2 {
+            let abandoning = try await daemon.client()
+            _ = try await abandoning.backupBegin()
+            _ = try await abandoning.backupBegin()
+            let full = try await daemon.client()
+            let refused = await refusal { () async throws(VouchClientError) in try await full.backupBegin() }
+            #expect(refused.status == .busy, "\(refused.message)")
+            await full.close()
+            await abandoning.close()
+            let next = try await daemon.client()
+            var begun: (id: UInt32, size: Int64, users: UInt32)?
+            try await waitUntilAsync("the abandoned backups' slots to be released") {
+                begun = try? await next.backupBegin()
+                return begun != nil
+            }
+            try await next.backupEnd(id: try #require(begun).id)
+            await next.close()
+        }
+        #expect(daemon.log_().contains("unfinished backups or imports dropped"))
+    }
+
+    /// Issue 12 item 11: a file another user created beforehand never
+    /// receives the hashes; the caller's own file is replaced, made 0600.
+    @Test(.enabled(if: runningAsRoot, "needs root to make a file owned by another uid"))
+    func exportRefusesAFileAnotherUserCreated() async throws {
+        let daemon = try await TestDaemon()
+        _ = try await daemon.createUser("alice", password: "export trap pass 1")
+        let trap = daemon.directory + "/trap.jsonl"
+        #expect(FileManager.default.createFile(atPath: trap, contents: nil))
+        chown(trap, 65534, 65534)
+        chmod(trap, 0o666)
+        let r = try daemon.vouchctl(["user", "export", "--output", trap])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("not a regular file of yours"), "\(r.stderr)")
+        #expect(try String(contentsOfFile: trap, encoding: .utf8).isEmpty)
+
+        let own = daemon.directory + "/own.jsonl"
+        #expect(FileManager.default.createFile(atPath: own, contents: Data("old\n".utf8)))
+        chmod(own, 0o644)
+        let replaced = try daemon.vouchctl(["user", "export", "--output", own])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        #expect(fileMode(own) == 0o600)
+        let text = try String(contentsOfFile: own, encoding: .utf8)
+        #expect(!text.contains("old") && text.contains(#""username":"alice""#), "\(text)")
+    }
 }

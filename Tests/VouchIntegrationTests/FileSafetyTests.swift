@@ -81,4 +81,51 @@ import VouchClient
         #expect(result.stderr.contains("config file is group- or world-writable"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: daemon.databasePath))
     }
+
+    /// Issue 12 item 9: a database (or its WAL or SHM) readable by group or
+    /// others is made owner-only with a warning before anything is served.
+    @Test(arguments: [0o644, 0o640, 0o604] as [mode_t])
+    func databaseReadableByOthersIsMadeOwnerOnly(mode: mode_t) async throws {
+        let daemon = try await TestDaemon()
+        _ = try await daemon.createUser("bob", password: "readable db pass 1")
+        daemon.stop()
+        chmod(daemon.databasePath, mode)
+        _ = FileManager.default.createFile(atPath: daemon.databasePath + "-shm", contents: nil)
+        chmod(daemon.databasePath + "-shm", mode)
+        try await daemon.start()
+        #expect(Self.mode(daemon.databasePath) == 0o600)
+        for suffix in ["-wal", "-shm"] {
+            if let m = Self.mode(daemon.databasePath + suffix) {
+                #expect(m & 0o077 == 0, "\(suffix): \(String(m, radix: 8))")
+            }
+        }
+        let log = daemon.log_()
+        #expect(log.contains("database file was readable by group or others"), "\(log.suffix(2000))")
+        #expect(log.contains(String(mode, radix: 8)), "\(log.suffix(2000))")
+        let client = try await daemon.client()
+        _ = try await client.login(username: "bob", password: .text("readable db pass 1"))
+        await client.close()
+    }
+
+    /// Issue 12 item 14: a 0-byte database (a failed copy) is refused, not
+    /// initialised as a new empty store; `vouchd migrate` initialises it.
+    @Test func emptyDatabaseFileIsRefused() async throws {
+        let daemon = try await TestDaemon(start: false)
+        _ = FileManager.default.createFile(
+            atPath: daemon.databasePath, contents: nil, attributes: [.posixPermissions: 0o600])
+        let result = try Self.runBounded(daemon)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("the database is empty (0 bytes)"), "\(result.stderr)")
+        #expect(result.stderr.contains(daemon.databasePath))
+        #expect(Self.size(daemon.databasePath) == 0)
+        let migrated = try runProcess(Products.vouchd, ["migrate", "--config", daemon.configPath])
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        try await daemon.start()
+    }
+
+    static func size(_ path: String) -> Int64? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Int64(st.st_size)
+    }
 }

@@ -47,7 +47,7 @@ import VouchSecrets
 
         // The documented JSON (docs/HOOKS.md).
         #expect(doc["event"] as? String == "forgot_password")
-        #expect(token.hasPrefix("vrp_") && token.count == 47)
+        #expect(token.hasPrefix("vrp_") && token.count == 90)
         let time = try #require(doc["time_ms"] as? Int64)
         // Issued (and its lifetime counted) just before the event's time was taken.
         let expires = try #require(doc["token_expires_ms"] as? Int64)
@@ -227,7 +227,7 @@ import VouchSecrets
 
         var seen = Set<String>()
         let (token, doc) = try await nextToken(hooks, "request_verify", seen: &seen)
-        #expect(token.hasPrefix("vev_") && token.count == 47)
+        #expect(token.hasPrefix("vev_") && token.count == 90)
         #expect(doc["event"] as? String == "request_verify")
         let time = try #require(doc["time_ms"] as? Int64)
         // Issued (and its lifetime counted) just before the event's time was taken.

@@ -97,10 +97,10 @@ import VouchSecrets
         let changed = try await one("password_changed")
         #expect(user(changed)["id"] as? Int64 == alice.id)
 
-        // failed_login: one for bob (with a user), one for "nobody" (user null, the name given).
+        // failed_login: one for bob (with a user), one for "nobody" (user null, recorded as UNKNOWN).
         let failures = try await hooks.waitForRecorded("failed_login", count: 3)
         let unknown = try #require(failures.first { $0["user"] is NSNull })
-        #expect(unknown["username"] as? String == "nobody")
+        #expect(unknown["username"] as? String == "UNKNOWN")
         #expect(unknown["reason"] as? String == "invalid credentials")
         let bobs = failures.filter { (($0["user"] as? [String: Any])?["id"] as? Int64) == bob.id }
         #expect(bobs.count == 2)

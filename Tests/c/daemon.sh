@@ -51,6 +51,16 @@ start_fake() { # [mode]
     wait_socket
 }
 
+start_fake_as_nobody() { # the fake daemon run as uid 65534 (needs root)
+    mkdir -p "$TMP/nobody" && chown nobody "$TMP/nobody" || return 1
+    SOCK=$TMP/nobody/vouchd.sock
+    setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 "$ROOT/Tests/c/fake_vouchd.py" \
+        --socket "$SOCK" --user 'alice:wonderland rabbit 1' >"$TMP/daemon.log" 2>&1 &
+    DAEMON_PID=$!
+    DAEMON_KIND=fake
+    wait_socket
+}
+
 # Skips (exit 77) unless $VOUCHD looks like the real daemon.
 require_real() {
     if [ ! -x "$VOUCHD" ] || [ ! -x "$VOUCHCTL" ]; then

@@ -17,5 +17,14 @@ if [ "$DAEMON_KIND" = fake ] || command -v python3 >/dev/null; then
     "$T" timeout "$SOCK" || fail=1
     stop_daemon
 fi
+# A daemon that is not root, the daemon user or us: the fake one as nobody.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -x /usr/bin/python3 ] \
+        && getent passwd nobody >/dev/null; then
+    start_fake_as_nobody || exit 1
+    "$T" untrusted "$SOCK" || fail=1
+    stop_daemon
+else
+    echo "SKIP: the untrusted-daemon test needs root, setpriv and python3"
+fi
 [ $fail = 0 ] && echo "libvouch tests ($([ "${VOUCH_FAKE:-0}" = 1 ] && echo fake || echo real) daemon): PASS" || echo "libvouch tests ($([ "${VOUCH_FAKE:-0}" = 1 ] && echo fake || echo real) daemon): FAIL"
 exit $fail

@@ -432,6 +432,25 @@ static void test_roundtrips(void) {
     CHECK(p.c->fd < 0, "connection kept after frame too large");
     unpair(&p);
 
+    /* the daemon's connection-level refusal: id 0, limit exceeded, then closed
+     * (issue 12 item 13: its own code, not a protocol error) */
+    p = mkpair(1000);
+    const char why_refused[] = "too many connections (max 1024)";
+    uint8_t refused[64] = {0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 21, 0, (uint8_t)(sizeof why_refused - 1)};
+    memcpy(refused + 14, why_refused, sizeof why_refused - 1);
+    refused[3] = (uint8_t)(10 + sizeof why_refused - 1);
+    feed(&p, refused, 14 + sizeof why_refused - 1);
+    close(p.peer);
+    p.peer = -1;
+    CHECK_RC(vouch_login(p.c, "bob", "a password", NULL), VOUCH_ERR_REFUSED);
+    char refusal[VOUCH_REASON_SIZE];
+    vouch_last_message(p.c, refusal, sizeof refusal);
+    CHECK(strcmp(refusal, why_refused) == 0, "refusal message '%s'", refusal);
+    CHECK(p.c->fd < 0, "connection kept after a refusal");
+    CHECK(strcmp(vouch_strerror(VOUCH_ERR_REFUSED), vouch_strerror(VOUCH_ERR_PROTOCOL)) != 0,
+          "refusal described as a protocol error");
+    unpair(&p);
+
     /* a failure status with an empty body; an unknown status */
     p = mkpair(1000);
     const uint8_t busy[] = {0, 0, 0, 8, 1, 2, 0, 0, 0, 1, 0, 11};

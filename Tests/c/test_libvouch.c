@@ -7,6 +7,8 @@
  *        test_libvouch down SOCKET     no daemon: VOUCH_ERR_CONNECT, quickly, and why (errno,
  *                                      vouch_last_errno)
  *        test_libvouch timeout SOCKET  a daemon that never answers: VOUCH_ERR_TIMEOUT
+ *        test_libvouch untrusted SOCKET  a daemon running as uid 65534 (nobody):
+ *                                        VOUCH_ERR_UNTRUSTED_SERVER unless named
  * Environment: VOUCH_TEST_TOKEN (a session token from vouchctl, optional),
  *              VOUCH_REQUIRE_ACCOUNT_STATUS=1 (fail, not skip, without 0x18). */
 #include <errno.h>
@@ -314,7 +316,7 @@ static void test_reconnect(void) {
 
 int main(int argc, char **argv) {
     if (argc != 3) {
-        fprintf(stderr, "usage: %s full|down|timeout SOCKET\n", argv[0]);
+        fprintf(stderr, "usage: %s full|down|timeout|untrusted SOCKET\n", argv[0]);
         return 2;
     }
     signal(SIGPIPE, SIG_DFL);
@@ -333,6 +335,22 @@ int main(int argc, char **argv) {
         vouch_close(c);
         test_last_errno();
         test_reconnect();
+    } else if (strcmp(argv[1], "untrusted") == 0) {
+        /* issue 12 item 13: the socket is served by uid 65534 (not root, not
+         * the daemon user, not us): refused before any password is sent */
+        int err = 0;
+        vouch_client *c = vouch_open(sock, 2000, &err);
+        CHECK(c == NULL, "trusted a daemon running as another uid");
+        CHECK_RC(err, VOUCH_ERR_UNTRUSTED_SERVER);
+        vouch_close(c);
+        /* a daemon configured to run as that user is trusted */
+        c = vouch_open_server(sock, 2000, "nobody", &err);
+        CHECK(c != NULL, "vouch_open_server(nobody): %s", vouch_strerror(err));
+        if (c) CHECK_RC(vouch_ping(c), VOUCH_OK);
+        vouch_close(c);
+        c = vouch_open_server(sock, 2000, "no-such-user-vouch-test", &err);
+        CHECK(c == NULL, "opened with an unknown server user");
+        CHECK_RC(err, VOUCH_ERR_INVALID_ARGUMENT);
     } else if (strcmp(argv[1], "timeout") == 0) {
         vouch_client *c = must_open(400);
         long long t0 = now_ms();

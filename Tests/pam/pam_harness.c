@@ -9,12 +9,41 @@
  * Each --answer answers one prompt, in order; a prompt with no answer left
  * fails the conversation (PAM_CONV_ERR) and is printed as "PROMPT-UNANSWERED".
  * Prints e.g. "PROMPT: Password: ", "ERROR_MSG: ...", "auth: PAM_AUTH_ERR",
- * and at the end "prompts: N". */
+ * and at the end "prompts: N" and "user: PAM_USER".  What the modules send
+ * to syslog is printed as "SYSLOG: ..." instead (the harness defines the
+ * syslog functions libpam calls). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <security/pam_appl.h>
+
+/* syslog, as libpam's pam_syslog calls it: printed, not sent. */
+void __vsyslog_chk(int pri, int flag, const char *fmt, va_list ap);
+void __vsyslog_chk(int pri, int flag, const char *fmt, va_list ap) {
+    (void)pri, (void)flag;
+    char line[2048];
+    vsnprintf(line, sizeof line, fmt, ap);
+    printf("SYSLOG: %s\n", line);
+    fflush(stdout);
+}
+void vsyslog(int pri, const char *fmt, va_list ap);
+void vsyslog(int pri, const char *fmt, va_list ap) { __vsyslog_chk(pri, 0, fmt, ap); }
+void __syslog_chk(int pri, int flag, const char *fmt, ...);
+void __syslog_chk(int pri, int flag, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    __vsyslog_chk(pri, flag, fmt, ap);
+    va_end(ap);
+}
+void syslog(int pri, const char *fmt, ...);
+void syslog(int pri, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    __vsyslog_chk(pri, 0, fmt, ap);
+    va_end(ap);
+}
 
 static const char **answers;
 static int n_answers, next_answer, prompts;
@@ -127,6 +156,9 @@ int main(int argc, char **argv) {
         fflush(stdout);
     }
     printf("prompts: %d\n", prompts);
+    const void *final_user = NULL;
+    pam_get_item(pamh, PAM_USER, &final_user);
+    printf("user: %s\n", final_user ? (const char *)final_user : "");
     pam_end(pamh, r);
     free(answers);
     return 0;

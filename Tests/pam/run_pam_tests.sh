@@ -26,6 +26,13 @@ expect() { # label, exact lines that must be in the output
     done
     echo "ok: $label"
 }
+absent() { # label, text that must not be in what the modules logged
+    if grep '^SYSLOG: ' <<<"$out" | grep -qF -- "$2"; then
+        echo "FAIL: $1: '$2' in:"; sed 's/^/    /' <<<"$out"; fail=1
+    else
+        echo "ok: $1"
+    fi
+}
 elapsed_ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 A="socket=$SOCK timeout=3000"
@@ -44,6 +51,8 @@ svc down    "auth required $MOD socket=$TMP/nothing.sock timeout=1000" \
 svc down-stack "auth [success=done user_unknown=ignore authinfo_unavail=ignore default=die] $MOD socket=$TMP/nothing.sock timeout=1000" \
                "auth required pam_permit.so"
 svc slow    "auth required $MOD socket=$SOCK timeout=1000"
+svc ignorecase "auth required $MOD $A ignore_case"
+svc lognames "auth required $MOD $A log_unknown_names"
 
 start_daemon || exit 1
 echo "== pam_vouch against the $DAEMON_KIND daemon"
@@ -57,6 +66,25 @@ ph --service vouch --user nobody-here --answer 'whatever' auth
 expect "unknown user, default" "auth: PAM_AUTH_ERR"
 ph --service vouch --user carol --answer 'winter songs 9' auth
 expect "inactive user, auth" "auth: PAM_AUTH_ERR"
+
+# issue 12 item 8: the account vouchd matched must be PAM_USER exactly
+ph --service vouch --user ALICE --answer 'wonderland rabbit 1' auth
+expect "another case of the name is refused" "auth: PAM_AUTH_ERR" "user: ALICE"
+ph --service ignorecase --user ALICE --answer 'wonderland rabbit 1' auth
+expect "ignore_case: the account's own name becomes PAM_USER" "auth: PAM_SUCCESS" "user: alice"
+
+# issue 12 item 12: a name vouchd does not know is logged as UNKNOWN (it may
+# be a password typed at the login prompt), a known one by name
+ph --service vouch --user 'Typed-Password-9' --answer 'whatever' auth
+expect "unknown name: logged as UNKNOWN" "auth: PAM_AUTH_ERR"
+absent "unknown name: not in syslog" "Typed-Password-9"
+grep -q "^SYSLOG: pam_vouch([a-z]*:auth): authentication failed; user=UNKNOWN " <<<"$out" || { echo "FAIL: no user=UNKNOWN line"; sed 's/^/    /' <<<"$out"; fail=1; }
+ph --service vouch --user bob --answer 'nope' auth
+grep -q "^SYSLOG: pam_vouch([a-z]*:auth): authentication failed; user=bob " <<<"$out" && echo "ok: known name logged" \
+    || { echo "FAIL: bob not logged by name"; sed 's/^/    /' <<<"$out"; fail=1; }
+ph --service lognames --user 'Typed-Password-9' --answer 'whatever' auth
+grep -q "^SYSLOG: pam_vouch([a-z]*:auth): authentication failed; user=Typed-Password-9 " <<<"$out" && echo "ok: log_unknown_names logs the name" \
+    || { echo "FAIL: log_unknown_names"; sed 's/^/    /' <<<"$out"; fail=1; }
 
 # account (needs account_status, opcode 0x18)
 ph --service vouch --user alice account
@@ -134,6 +162,10 @@ if [ "${VOUCH_FAKE:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev
         *) echo "FAIL: pamtester smoke test: $pt"; fail=1 ;;
         esac
     fi
+    pt=$(printf 'token holder 7\n' | unshare --mount --propagation private \
+        sh -c "mount --bind '$CONF' /etc/pam.d && exec pamtester vouch DAVE authenticate" 2>&1) \
+        && { echo "FAIL: pamtester accepted DAVE with dave's password"; fail=1; } \
+        || echo "ok: pamtester refuses another case of the name"
     pt=$(printf 'not the password 1\n' | unshare --mount --propagation private \
         sh -c "mount --bind '$CONF' /etc/pam.d && exec pamtester vouch dave authenticate" 2>&1) \
         && { echo "FAIL: pamtester accepted a wrong password"; fail=1; } || echo "ok: pamtester refuses a wrong password"

@@ -47,6 +47,10 @@ extern "C" {
 
 /* Used when vouch_open gets a NULL path and $VOUCH_SOCKET is unset. */
 #define VOUCH_DEFAULT_SOCKET "/run/vouch/vouchd.sock"
+/* The daemon's user (systemd/vouchd.service User=): vouch_open trusts a
+ * socket whose peer (SO_PEERCRED) runs as root, as this user or as the
+ * caller's own effective uid. */
+#define VOUCH_DEFAULT_SERVER_USER "vouch"
 /* Used when vouch_open gets timeout_ms == 0. */
 #define VOUCH_DEFAULT_TIMEOUT_MS 10000
 /* A reply frame whose length prefix exceeds this is refused unread. */
@@ -96,9 +100,14 @@ extern "C" {
 #define VOUCH_ERR_CLOSED           -1007 /* the daemon closed the connection */
 #define VOUCH_ERR_UNKNOWN_STATUS   -1008 /* the daemon answered a status >= 1000 */
 #define VOUCH_ERR_IO               -1009 /* another socket error (errno tells why) */
+#define VOUCH_ERR_UNTRUSTED_SERVER -1010 /* the socket's owner is not root, the configured
+                                            daemon user or the caller: nothing was sent */
+#define VOUCH_ERR_REFUSED          -1011 /* the daemon refused the connection (too many
+                                            connections); vouch_last_message says why */
 
 /* After VOUCH_ERR_TIMEOUT, VOUCH_ERR_PROTOCOL, VOUCH_ERR_CLOSED,
- * VOUCH_ERR_IO and VOUCH_ERR_FRAME_TOO_LARGE the connection is dropped; the
+ * VOUCH_ERR_IO, VOUCH_ERR_REFUSED, VOUCH_ERR_UNTRUSTED_SERVER and
+ * VOUCH_ERR_FRAME_TOO_LARGE the connection is dropped; the
  * next call on the handle reconnects.  A request is never sent twice. */
 
 /* ---- types ------------------------------------------------------------- */
@@ -157,6 +166,15 @@ typedef struct vouch_server_info {
  * connect); 0 means VOUCH_DEFAULT_TIMEOUT_MS, negative is invalid.
  * Returns NULL on failure with *err (if err is not NULL) set to a code. */
 VOUCH_API vouch_client *vouch_open(const char *socket_path, int timeout_ms, int *err);
+
+/* vouch_open for a daemon running as another user: server_user (NULL means
+ * VOUCH_DEFAULT_SERVER_USER) names the user vouchd runs as.  Every connect
+ * (and reconnect) checks the peer's uid (SO_PEERCRED) before anything is
+ * sent: root, server_user and the caller's effective uid are trusted; any
+ * other owner of the socket is VOUCH_ERR_UNTRUSTED_SERVER.  A server_user
+ * that does not exist is VOUCH_ERR_INVALID_ARGUMENT. */
+VOUCH_API vouch_client *vouch_open_server(const char *socket_path, int timeout_ms,
+                                          const char *server_user, int *err);
 
 /* Closes the connection and frees the handle.  NULL is allowed. */
 VOUCH_API void vouch_close(vouch_client *client);

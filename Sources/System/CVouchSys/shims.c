@@ -34,26 +34,11 @@ void cvouch_secure_zero(void *p, size_t n) {
     if (p && n) explicit_bzero(p, n);
 }
 
-int cvouch_uid_in_group(uint32_t uid, uint32_t gid) {
-    char buf[16384];
-    struct passwd pw, *pwp = NULL;
-    if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL) return 0;
-    if (pw.pw_gid == gid) return 1;
-    int n = 64;
-    for (int attempt = 0; attempt < 4; attempt++) {
-        gid_t *groups = malloc(sizeof(gid_t) * (size_t)n);
-        if (!groups) return 0;
-        int count = n;
-        if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &count) >= 0) {
-            int found = 0;
-            for (int i = 0; i < count; i++) if (groups[i] == gid) { found = 1; break; }
-            free(groups);
-            return found;
-        }
-        free(groups);
-        n = count > n ? count : n * 4;
-    }
-    return 0;
+int cvouch_peergroups(int fd, uint32_t *groups, int max) {
+    socklen_t len = (socklen_t)(sizeof(gid_t) * (size_t)(max > 0 ? max : 0));
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) return (int)(len / sizeof(gid_t));
+    if (errno == ERANGE) return (int)(len / sizeof(gid_t));
+    return -1;
 }
 
 int cvouch_set_echo(int fd, int on) {

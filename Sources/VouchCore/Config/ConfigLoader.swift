@@ -180,6 +180,7 @@ public enum ConfigLoader {
             .path("login_shell", \.loginShell),
             .duration("password_max_age", \.passwordMaxAge, 0...maximumDuration),
             .choice("log_level", \.logLevel, logLevels),
+            .boolean("log_unknown_usernames", \.logUnknownUsernames),
         ]
     }
 

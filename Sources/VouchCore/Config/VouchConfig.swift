@@ -115,6 +115,11 @@ public struct VouchConfig: Hashable, Sendable {
 
     /// Log level (`log_level`): trace, debug, info, notice, warning, error, critical.
     public var logLevel: String = "info"
+    /// Whether a failed login for a name that has no account records the name
+    /// as typed (`log_unknown_usernames`, no): it is often a password typed at
+    /// the username prompt, so by default it is recorded as `UNKNOWN` (like
+    /// login's LOG_UNKFAIL_ENAB).
+    public var logUnknownUsernames: Bool = false
 
     public init() {}
 

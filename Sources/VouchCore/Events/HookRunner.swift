@@ -5,11 +5,15 @@ import Logging
 /// Runs the executables in `hooks_dir/<event>/` for an event: each gets the
 /// event as JSON on standard input (tokens only there), a minimal
 /// environment, no arguments, and a timeout after which it is killed.  Exit
-/// status and standard error are logged, with any token redacted.
+/// status and standard error are logged, with any token redacted before the
+/// text is cut to `maxStderrBytes` (see `StderrRedactor`).
 public struct HookRunner: Sendable {
     public let directory: String?
     public let timeoutMillis: Int64
     let logger: Logger
+
+    /// The most of a hook's standard error that is kept (after redaction).
+    static let maxStderrBytes = 8192
 
     public init(directory: String?, timeoutMillis: Int64, logger: Logger) {
         self.directory = directory
@@ -123,7 +127,9 @@ public struct HookRunner: Sendable {
         close(stdinPipe[1])
 
         let deadline = monotonicMillis() + timeoutMillis
+        let redactor = StderrRedactor(secrets: secrets, limit: Self.maxStderrBytes)
         var errBytes: [UInt8] = []
+        var errTotal = 0
         var timedOut = false
         var buffer = [UInt8](repeating: 0, count: 4096)
         var open = true
@@ -140,8 +146,11 @@ public struct HookRunner: Sendable {
                 let n = read(stderrPipe[0], &buffer, buffer.count)
                 if n <= 0 {
                     open = false
-                } else if errBytes.count < 8192 {
-                    errBytes += buffer[0..<n]
+                } else {
+                    if errBytes.count < redactor.rawLimit {
+                        errBytes += buffer[0..<min(n, redactor.rawLimit - errBytes.count)]
+                    }
+                    errTotal += n
                 }
             }
         }
@@ -164,10 +173,8 @@ public struct HookRunner: Sendable {
                 usleep(2000)
             }
         }
-        var text = String(decoding: errBytes, as: UTF8.self).trimmingSuffixWhitespace()
-        for secret in secrets where !secret.isEmpty {
-            text = text.replacingAll(secret, with: "[redacted]")
-        }
+        let redacted = redactor.redact(errBytes, complete: errTotal == errBytes.count)
+        let text = String(decoding: redacted, as: UTF8.self).trimmingSuffixWhitespace()
         let exited = !timedOut && (status & 0x7f) == 0
         return Outcome(path: path, exitStatus: exited ? (status >> 8) & 0xff : nil, timedOut: timedOut, stderr: text)
     }
@@ -190,32 +197,6 @@ extension String {
         return String(s)
     }
 
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.range(of: target) {
-            result += rest[rest.startIndex..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
-    }
-
     /// The first line.
     var firstLine: String { String(split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: true).first ?? "") }
-}
-
-extension Substring {
-    func range(of target: String) -> Range<Substring.Index>? {
-        guard !target.isEmpty else { return nil }
-        var i = startIndex
-        while i < endIndex {
-            if self[i...].hasPrefix(target) {
-                return i..<(index(i, offsetBy: target.count))
-            }
-            i = index(after: i)
-        }
-        return nil
-    }
 }

@@ -1,10 +1,20 @@
 /// Rules for usernames and emails, and the keys that make them unique
-/// ignoring case.
+/// ignoring ASCII case.
 public enum IdentityRules {
     public static let maxUsernameLength = 100
 
-    /// The key under which a username or email is unique: Unicode lowercase.
-    public static func canonicalKey(_ s: String) -> String { s.lowercased() }
+    /// The key under which a username or email is unique and looked up:
+    /// ASCII letters folded to lowercase, every other character as it is.
+    /// Unicode case folding would make distinct names one account (the
+    /// Kelvin sign K and K, dotted and dotless I, final and medial sigma);
+    /// like the shadow file, a non-ASCII name matches only as written.
+    public static func canonicalKey(_ s: String) -> String {
+        // UTF-8 bytes 0x41-0x5A are ASCII capitals only (never inside a multi-byte character).
+        guard s.utf8.contains(where: isASCIICapital) else { return s }
+        return String(decoding: s.utf8.map { isASCIICapital($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+
+    static func isASCIICapital(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
 
     /// nil when `username` is acceptable, else a human reason.
     public static func usernameProblem(_ username: String) -> String? {

@@ -20,13 +20,17 @@ public final class AccountFlows: Sendable {
     public let events: EventRecorder
     let clock: any VouchClock
     let revokeSessionsOnPasswordChange: Bool
+    /// Whether a failed login for an unknown name records the name as typed
+    /// (`log_unknown_usernames`); by default it is recorded as `UNKNOWN`.
+    let logUnknownUsernames: Bool
     let logger: Logger
     /// Linux logins and password aging; nil: passwords never expire.
     public let logins: LoginService?
 
     public init(
         accounts: AccountService, tokens: TokenService, events: EventRecorder, clock: any VouchClock = SystemClock(),
-        revokeSessionsOnPasswordChange: Bool = true, logger: Logger, logins: LoginService? = nil
+        revokeSessionsOnPasswordChange: Bool = true, logUnknownUsernames: Bool = false, logger: Logger,
+        logins: LoginService? = nil
     ) {
         self.logins = logins
         self.accounts = accounts
@@ -34,8 +38,12 @@ public final class AccountFlows: Sendable {
         self.events = events
         self.clock = clock
         self.revokeSessionsOnPasswordChange = revokeSessionsOnPasswordChange
+        self.logUnknownUsernames = logUnknownUsernames
         self.logger = logger
     }
+
+    /// What a failed login for a name with no account records instead of the name.
+    public static let unknownName = "UNKNOWN"
 
     // MARK: - Users
 
@@ -76,10 +84,13 @@ public final class AccountFlows: Sendable {
                 session = (token, record.expiresAt)
             }
         } catch {
+            // An unknown name may be a password typed as the username.
+            let known = accounts.cache.user(named: username)
             events.record(
                 AccountEvent(
-                    kind: .failedLogin, time: clock.nowMillis(), user: accounts.cache.user(named: username),
-                    username: name, caller: caller, reason: error.code.rawValue))
+                    kind: .failedLogin, time: clock.nowMillis(), user: known,
+                    username: known != nil || logUnknownUsernames ? name : Self.unknownName, caller: caller,
+                    reason: error.code.rawValue))
             if let lockedNow { recordLockout(lockedNow, caller) }
             throw error
         }

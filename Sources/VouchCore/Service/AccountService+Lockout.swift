@@ -2,7 +2,8 @@ import Logging
 
 /// Per-user lockout after failed logins (like pam_faillock).  The state lives
 /// in the user's row (`failed_logins`, `failures_since`, `locked_until`), so it
-/// survives a restart; it is written before the failure is answered.
+/// survives a restart; it is written before the failure is answered, and
+/// kept in memory when the database cannot be written.
 extension AccountService {
     /// The lockout policy in force.
     public var lockout: LockoutPolicy {
@@ -70,35 +71,36 @@ extension AccountService {
     }
 
     /// Counts a failed login of `user` (a wrong password) and locks it when
-    /// the policy says so.  Written through before the failure is answered;
-    /// a storage failure is logged and the login still answered "invalid credentials".
+    /// the policy says so.  Written through before the failure is answered.
+    /// The count always lands in memory: a database that cannot be written
+    /// (full, read-only, locked) must not switch the lockout off, so a storage
+    /// failure is logged and the row is written with the user's next write.
     /// Returns the user when this failure locked the account.
     @discardableResult
     func recordFailure(of user: User) -> User? {
         let now = clock.nowMillis()
         let policy = lockout
-        do throws(AccountError) {
-            return try writeLock.withLock { _ throws(AccountError) -> User? in
-                // The record may have changed since it was read (another failure, an unlock).
-                guard let current = cache.user(id: user.id) else { return nil }
-                let next = policy.recordingFailure(of: current, now: now)
+        return writeLock.withLock { _ -> User? in
+            // The record may have changed since it was read (another failure, an unlock).
+            guard let current = cache.user(id: user.id) else { return nil }
+            let next = policy.recordingFailure(of: current, now: now)
+            do throws(AccountError) {
                 try store.update(next)
-                cache.upsert(next)
-                if next.lockedUntil != nil, current.lockedUntil != next.lockedUntil {
-                    logger.notice(
-                        "account locked after failed logins",
-                        metadata: [
-                            "event": "account_locked", "user": "\(next.username)", "id": "\(next.id)",
-                            "failures": "\(next.failedLogins)",
-                            "until": "\(next.lockedUntil == Int64.max ? "admin unlock" : "\(next.lockedUntil!)")",
-                        ])
-                    return next
-                }
-                return nil
+            } catch {
+                logger.error(
+                    "failed login counted in memory only: cannot write it to the database",
+                    metadata: ["id": "\(user.id)", "failures": "\(next.failedLogins)", "error": "\(error)"])
             }
-        } catch {
-            logger.error("cannot record a failed login", metadata: ["id": "\(user.id)", "error": "\(error)"])
-            return nil
+            cache.upsert(next)
+            guard next.lockedUntil != nil, current.lockedUntil != next.lockedUntil else { return nil }
+            logger.notice(
+                "account locked after failed logins",
+                metadata: [
+                    "event": "account_locked", "user": "\(next.username)", "id": "\(next.id)",
+                    "failures": "\(next.failedLogins)",
+                    "until": "\(next.lockedUntil == Int64.max ? "admin unlock" : "\(next.lockedUntil!)")",
+                ])
+            return next
         }
     }
 }

@@ -51,10 +51,14 @@ extension AccountService {
             } catch  where error.code == .storageUnavailable && pending == nil {
                 // The password was right: a database that cannot be written
                 // (locked, full, read-only) must not lock everyone out.  The
-                // login is not recorded and the old hash is kept.  A session
+                // login is not recorded and the old hash is kept; its failures
+                // are cleared in memory, as they were counted there.  A session
                 // cannot be handed out unstored: then the error stands.
                 logger.warning("login not recorded: the database is unavailable", metadata: ["id": "\(current.id)"])
-                return (try stillValid(user.user), nil)
+                let unchanged = try stillValid(user.user)
+                guard hadFailures else { return (unchanged, nil) }
+                cache.upsert(LockoutPolicy.cleared(unchanged))
+                return (LockoutPolicy.cleared(unchanged), nil)
             }
             cache.upsert(current)
             return (current, stored)

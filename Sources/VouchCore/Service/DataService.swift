@@ -30,12 +30,15 @@ public final class DataService: Sendable {
     // MARK: - Backup
 
     /// Takes a consistent snapshot; returns its id, size in bytes and the number of users in it.
-    public func beginBackup() throws(AccountError) -> (id: UInt32, size: Int64, users: Int) {
+    /// `owner` (the connection) releases it with `release(owner:)` when it goes.
+    public func beginBackup(owner: ObjectIdentifier? = nil) throws(AccountError) -> (
+        id: UInt32, size: Int64, users: Int
+    ) {
         // Under the accounts' write lock the cache and the database agree.
         let (bytes, users) = try accounts.writeLock.withLock { _ throws(AccountError) -> ([UInt8], Int) in
             (try store.snapshot(), accounts.userCount)
         }
-        let id = try backups.open(bytes)
+        let id = try backups.open(bytes, owner: owner)
         return (id, Int64(bytes.count), users)
     }
 
@@ -58,8 +61,18 @@ public final class DataService: Sendable {
 
     // MARK: - Import
 
-    public func beginImport(policy: ImportConflictPolicy, dryRun: Bool) throws(AccountError) -> UInt32 {
-        try imports.open(StagedImport(policy: policy, dryRun: dryRun))
+    public func beginImport(policy: ImportConflictPolicy, dryRun: Bool, owner: ObjectIdentifier? = nil)
+        throws(AccountError) -> UInt32
+    {
+        try imports.open(StagedImport(policy: policy, dryRun: dryRun), owner: owner)
+    }
+
+    /// Forgets the backups and imports `owner` began (its connection went):
+    /// an abandoned backup must not hold a snapshot slot until it idles out.
+    /// Returns how many were dropped.
+    @discardableResult
+    public func release(owner: ObjectIdentifier) -> Int {
+        backups.release(owner: owner) + imports.release(owner: owner)
     }
 
     /// Stages records; returns how many are staged so far.
@@ -86,6 +99,8 @@ final class SessionTable<Value: Sendable>: Sendable {
     struct Entry {
         var value: Value
         var lastUsed: Int64
+        /// The connection that opened it, if any.
+        var owner: ObjectIdentifier?
     }
     struct State {
         var nextID: UInt32 = 1
@@ -109,7 +124,7 @@ final class SessionTable<Value: Sendable>: Sendable {
         AccountError.invalidInput("No \(what) \(id) (unknown, finished or idle for too long).")
     }
 
-    func open(_ value: sending Value) throws(AccountError) -> UInt32 {
+    func open(_ value: sending Value, owner: ObjectIdentifier? = nil) throws(AccountError) -> UInt32 {
         let now = clock.nowMillis()
         return try state.withLock { s throws(AccountError) -> UInt32 in
             s.entries = s.entries.filter { now - $0.value.lastUsed < idleMillis }
@@ -118,7 +133,7 @@ final class SessionTable<Value: Sendable>: Sendable {
             }
             let id = s.nextID
             s.nextID = s.nextID == UInt32.max ? 1 : s.nextID + 1
-            s.entries[id] = Entry(value: value, lastUsed: now)
+            s.entries[id] = Entry(value: value, lastUsed: now, owner: owner)
             return id
         }
     }
@@ -134,6 +149,14 @@ final class SessionTable<Value: Sendable>: Sendable {
             defer { s.entries[id] = entry }
             entry.lastUsed = now
             return try body(&entry.value)
+        }
+    }
+
+    func release(owner: ObjectIdentifier) -> Int {
+        state.withLock { s -> Int in
+            let before = s.entries.count
+            s.entries = s.entries.filter { $0.value.owner != owner }
+            return before - s.entries.count
         }
     }
 

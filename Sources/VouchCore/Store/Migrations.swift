@@ -18,6 +18,7 @@ public enum Migrations {
         Migration(version: 3, name: "lockout window", sql: addFailuresSince),
         Migration(version: 4, name: "user ids never reused", sql: usersAutoincrement),
         Migration(version: 5, name: "linux logins and password aging", sql: createLogins),
+        Migration(version: 6, name: "names unique ignoring ASCII case only", sql: asciiCaseKeys),
     ]
 
     /// The schema version this binary writes.
@@ -206,5 +207,14 @@ public enum Migrations {
             UNIQUE (user_id, key)
         ) STRICT;
         CREATE INDEX ssh_keys_by_user ON ssh_keys(user_id);
+        """
+
+    /// Username and email keys fold ASCII case only (`IdentityRules.canonicalKey`;
+    /// SQLite's lower() folds ASCII only): keys made by Unicode lowercasing are
+    /// recomputed.  No two rows can collide: names equal ignoring ASCII case
+    /// were equal ignoring Unicode case too.
+    static let asciiCaseKeys = """
+        UPDATE users SET username_key = lower(username), email_key = lower(email)
+            WHERE username_key IS NOT lower(username) OR email_key IS NOT lower(email);
         """
 }

@@ -73,20 +73,35 @@ public struct TokenDigest: Hashable, Sendable, BitwiseCopyable {
     }
 }
 
-/// Makes new tokens: prefix + 32 random bytes in unpadded base64url (43 characters).
+/// Makes new tokens: prefix + random bytes in unpadded base64url.  Session
+/// tokens carry 32 random bytes (43 characters); password-reset and
+/// email-verification tokens, which travel by email and through hooks,
+/// carry 64 (86 characters), so a leak of up to half of one still leaves
+/// 256 unknown bits.
 public enum TokenCodec {
-    public static let randomBytes = 32
-    public static let encodedLength = 43
+    /// Random bytes of a token of `purpose`.
+    public static func randomBytes(_ purpose: TokenPurpose) -> Int {
+        purpose == .session ? 32 : 64
+    }
+
+    /// Characters after the prefix of a token of `purpose`.
+    public static func encodedLength(_ purpose: TokenPurpose) -> Int {
+        (randomBytes(purpose) * 8 + 5) / 6
+    }
+
+    /// The longest `encodedLength` of any purpose.
+    static let longestEncodedLength = TokenPurpose.allCases.map(encodedLength).max()!
 
     /// A new token of `purpose` and its digest.
     public static func make(_ purpose: TokenPurpose) throws(AccountError) -> (token: SecretBytes, digest: TokenDigest) {
-        var random = [UInt8](repeating: 0, count: randomBytes)
+        let count = randomBytes(purpose)
+        var random = [UInt8](repeating: 0, count: count)
         defer { random.withUnsafeMutableBytes { SecretBytes.wipe($0) } }
-        guard RAND_bytes(&random, Int32(randomBytes)) == 1 else {
+        guard RAND_bytes(&random, Int32(count)) == 1 else {
             throw AccountError(.internalError, "Random number generator failed")
         }
         var text = Array(purpose.prefix.utf8)
-        text.reserveCapacity(purpose.prefix.utf8.count + encodedLength)
+        text.reserveCapacity(purpose.prefix.utf8.count + encodedLength(purpose))
         Base64.encode(random, alphabet: .url, into: &text)
         defer { text.withUnsafeMutableBytes { SecretBytes.wipe($0) } }
         let token = SecretBytes(text)
@@ -96,8 +111,10 @@ public enum TokenCodec {
     /// The purpose a token's prefix claims, if its shape is right.
     public static func purpose(of token: SecretBytes) -> TokenPurpose? {
         token.withUnsafeBytes { raw -> TokenPurpose? in
-            guard raw.count == 4 + encodedLength else { return nil }
-            for p in TokenPurpose.allCases where raw.starts(with: p.prefix.utf8) { return p }
+            for p in TokenPurpose.allCases
+            where raw.starts(with: p.prefix.utf8) && raw.count == p.prefix.utf8.count + encodedLength(p) {
+                return p
+            }
             return nil
         }
     }

@@ -13,8 +13,11 @@ int cvouch_disable_core_dumps(void);
 /// Zero memory in a way the compiler cannot remove.
 void cvouch_secure_zero(void *p, size_t n);
 
-/// Whether `uid` is a member of group `gid` (primary or supplementary).
-int cvouch_uid_in_group(uint32_t uid, uint32_t gid);
+/// SO_PEERGROUPS (Linux >= 4.13): the supplementary groups the peer had
+/// when it connected, up to `max` into `groups`.  Returns how many it had
+/// (more than `max`: call again with room for them), or -1 with errno set
+/// (ENOPROTOOPT on older kernels).
+int cvouch_peergroups(int fd, uint32_t *groups, int max);
 
 /// Terminal echo control for password prompts: returns the previous state (1 on, 0 off), -1 if not a tty.
 int cvouch_set_echo(int fd, int on);
