@@ -11,7 +11,7 @@ extension Dispatcher {
             return .failure(.unknownOpcode, "\(op) is not supported by this server")
         }
         let logger = self.logger
-        return offload(id, op, sink) { () throws(AccountError) -> Reply in
+        return offload(id, op, sink, peer.source()) { () throws(AccountError) -> Reply in
             switch request {
             case .backupBegin:
                 let backup = try data.beginBackup()

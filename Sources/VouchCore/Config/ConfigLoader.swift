@@ -162,9 +162,11 @@ public enum ConfigLoader {
             .integer("hook_concurrency", \.hookConcurrency, 1...1024),
             .integer("worker_threads", \.workerThreads, 0...1024),
             .integer("worker_queue_limit", \.workerQueueLimit, 0...1_000_000),
+            .integer("worker_queue_per_source", \.workerQueuePerSource, 1...1_000_000),
             .integer("max_frame_bytes", \.maxFrameBytes, 1024...(16 << 20)),
             .integer("max_connections", \.maxConnections, 1...1_000_000),
             .integer("max_connections_per_uid", \.maxConnectionsPerUID, 1...1_000_000),
+            .integer("reserved_connections", \.reservedConnections, 0...1_000_000),
             .duration("idle_timeout", \.idleTimeout, 1...maximumDuration),
             .integer("max_requests_in_flight", \.maxRequestsInFlight, 1...1_000_000),
             .integer("lockout_deny", \.lockoutDeny, 0...1_000_000),
@@ -172,6 +174,9 @@ public enum ConfigLoader {
             .duration("lockout_unlock_time", \.lockoutUnlockTime, 0...maximumDuration),
             .boolean("lockout_exempt_superuser", \.lockoutExemptSuperuser),
             .integer("login_failures_per_minute", \.loginFailuresPerMinute, 0...1_000_000),
+            .integer("token_requests_per_minute", \.tokenRequestsPerMinute, 0...1_000_000),
+            .integer("token_requests_per_account_per_hour", \.tokenRequestsPerAccountPerHour, 0...1_000_000),
+            .integer("token_failures_per_minute", \.tokenFailuresPerMinute, 0...1_000_000),
             .choice("log_level", \.logLevel, logLevels),
         ]
     }
