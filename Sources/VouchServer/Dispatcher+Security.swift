@@ -6,8 +6,8 @@ import VouchProtocol
 /// `unlock_user`, the per-source limit on failed password checks, and the
 /// limits on token requests and redemptions.
 extension Dispatcher {
-    /// A password check that took a token from its source's bucket, or is
-    /// the second try of an attempt whose first try took one.
+    /// A password check admitted by its source's bucket, or the second try
+    /// of an attempt whose first try was.
     struct PasswordCharge {
         var source: RequestSource
         var attempts: PasswordAttempts
@@ -16,34 +16,57 @@ extension Dispatcher {
         var isRetry: Bool
     }
 
-    /// Starts a password check for `source`: nil ("rate limited", without
-    /// hashing) when the source has used up its failures.  The second
-    /// password of one PAM attempt (`PasswordAttempts`) starts without a token.
+    /// Starts a password check for `source`, or answers at once, without
+    /// hashing: `rate limited` when the source has used up its failures,
+    /// `busy` when checks in progress hold the rest of its allowance.  The
+    /// second password of one PAM attempt (`PasswordAttempts`) starts
+    /// without a claim of its own.
     func passwordCheckStarts(
         _ op: Opcode, _ peer: PeerContext, _ source: RequestSource, retryOf login: (String, LoginContext)?
-    ) -> PasswordCharge? {
+    ) -> Result<PasswordCharge, Refusal> {
         let key = peer.isAdmin ? login.map { PasswordAttempts.Key(username: $0.0, context: $0.1) } : nil
         if let key, peer.attempts.claimRetry(key) {
-            return PasswordCharge(source: source, attempts: peer.attempts, retryKey: key, isRetry: true)
+            return .success(PasswordCharge(source: source, attempts: peer.attempts, retryKey: key, isRetry: true))
         }
-        guard limits.passwordFailures.take(source) else {
+        switch limits.passwordFailures.begin(source) {
+        case .admitted:
+            return .success(PasswordCharge(source: source, attempts: peer.attempts, retryKey: key, isRetry: false))
+        case .limited:
             noteRateLimited(op, peer, source)
-            return nil
+            return .failure(Refusal(.rateLimited, AccountError(.rateLimited).reason))
+        case .busy:
+            repeats.note(
+                .warning, "password checks in progress hold the source's allowance; answered busy", event: "busy",
+                source: "\(source)", metadata: ["op": "\(op)"])
+            return .failure(Refusal(.busy, AccountError(.busy).reason))
         }
-        return PasswordCharge(source: source, attempts: peer.attempts, retryKey: key, isRetry: false)
     }
 
-    /// Ends a password check: a failure keeps its token; anything else gives
-    /// it back.  A retry's success gives back its first try's token (the
-    /// attempt succeeded); its failure costs nothing more.
+    /// A password check refused `busy` after it started: it never ran.
+    func passwordCheckDropped(_ charge: PasswordCharge) {
+        if !charge.isRetry { limits.passwordFailures.end(charge.source, counted: false) }
+    }
+
+    /// A refusal given before any work.
+    struct Refusal: Error {
+        var status: Status
+        var message: String
+        init(_ status: Status, _ message: String) {
+            self.status = status
+            self.message = message
+        }
+    }
+
+    /// Ends a password check: a failure takes a token.  A retry's success
+    /// gives back its first try's token (the attempt succeeded); its failure
+    /// costs nothing more.
     func passwordCheckEnded(_ charge: PasswordCharge, failed: Bool) {
         if charge.isRetry {
-            if !failed { limits.passwordFailures.giveBack(charge.source) }
-        } else if failed {
-            if let key = charge.retryKey { charge.attempts.recordFailure(key) }
-        } else {
-            limits.passwordFailures.giveBack(charge.source)
+            if !failed { limits.passwordFailures.refund(charge.source) }
+            return
         }
+        limits.passwordFailures.end(charge.source, counted: failed)
+        if failed, let key = charge.retryKey { charge.attempts.recordFailure(key) }
     }
 
     /// A wrong password, an unknown user, or a locked account.
@@ -64,7 +87,7 @@ extension Dispatcher {
     func accountStatus(_ op: Opcode, username: String, peer: PeerContext) -> Outcome {
         let source = peer.source()
         let limited = !peer.isAdmin
-        if limited, !limits.passwordFailures.take(source) {
+        if limited, limits.passwordFailures.begin(source) != .admitted {
             noteRateLimited(op, peer, source)
             return .failure(.rateLimited, "Too many unknown names asked; try again later")
         }
@@ -75,7 +98,11 @@ extension Dispatcher {
             case .locked: return .accountState(.locked)
             }
         }
-        if limited, case .reply = outcome { limits.passwordFailures.giveBack(source) }
+        if limited {
+            var unknown = true
+            if case .reply = outcome { unknown = false }
+            limits.passwordFailures.end(source, counted: unknown)
+        }
         return outcome
     }
 
@@ -125,18 +152,18 @@ extension Dispatcher {
     ) -> Outcome {
         let uid = peer.credentials.uid
         let failures = limits.tokenFailures
-        guard failures.take(uid) else {
+        guard failures.begin(uid) == .admitted else {
             noteRateLimited(op, peer, peer.source())
             return .failure(.rateLimited, "Too many invalid tokens; try again later")
         }
-        return offload(id, op, sink, peer.source(), onBusy: { failures.giveBack(uid) }) {
+        return offload(id, op, sink, peer.source(), onBusy: { failures.end(uid, counted: false) }) {
             () throws(AccountError) -> Reply in
             do throws(AccountError) {
                 let reply = try work()
-                failures.giveBack(uid)
+                failures.end(uid, counted: false)
                 return reply
             } catch {
-                if error.code != .invalidToken { failures.giveBack(uid) }
+                failures.end(uid, counted: error.code == .invalidToken)
                 throw error
             }
         }

@@ -142,10 +142,12 @@ public final class Dispatcher: Sendable {
             }
         case .login(let username, let password, let wantToken, let context):
             let source = peer.source(context)
-            guard let charge = passwordCheckStarts(op, peer, source, retryOf: (username, context)) else {
-                return .failure(.rateLimited, AccountError(.rateLimited).reason)
+            let charge: PasswordCharge
+            switch passwordCheckStarts(op, peer, source, retryOf: (username, context)) {
+            case .success(let c): charge = c
+            case .failure(let refusal): return .failure(refusal.status, refusal.message)
             }
-            return offload(id, op, sink, source, onBusy: { self.passwordCheckEnded(charge, failed: false) }) {
+            return offload(id, op, sink, source, onBusy: { self.passwordCheckDropped(charge) }) {
                 () throws(AccountError) in
                 let result: (user: User, session: (token: SecretBytes, expiresAt: Int64)?)
                 do throws(AccountError) {
@@ -161,10 +163,12 @@ public final class Dispatcher: Sendable {
                     token: result.session.map { IssuedToken(token: $0.token, expiresAt: $0.expiresAt) })
             }
         case .changePassword(let username, let old, let new):
-            guard let charge = passwordCheckStarts(op, peer, source, retryOf: nil) else {
-                return .failure(.rateLimited, AccountError(.rateLimited).reason)
+            let charge: PasswordCharge
+            switch passwordCheckStarts(op, peer, source, retryOf: nil) {
+            case .success(let c): charge = c
+            case .failure(let refusal): return .failure(refusal.status, refusal.message)
             }
-            return offload(id, op, sink, source, onBusy: { self.passwordCheckEnded(charge, failed: false) }) {
+            return offload(id, op, sink, source, onBusy: { self.passwordCheckDropped(charge) }) {
                 () throws(AccountError) in
                 do throws(AccountError) {
                     _ = try flows.changePassword(username: username, old: old, new: new, caller: peer.caller())

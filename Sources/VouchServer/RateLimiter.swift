@@ -4,18 +4,31 @@ import VouchCore
 /// A token bucket per key (a request source, a uid, an account): `limit`
 /// tokens, refilled continuously over `period`.
 ///
-/// A guarded operation takes a token before it starts (`take`), and gives it
-/// back when it turns out not to count (`giveBack`: a correct password, a
-/// valid token).  Taking first means pipelined or concurrent attempts can
-/// never overdraw the bucket: at most `limit` attempts are ever outstanding,
-/// and the longest wait is one token's refill (`period / limit`), never a
-/// debt run up by a burst.  Buckets that have refilled are forgotten; at most
-/// `maxKeys` are tracked, and a new key beyond that is refused until some
-/// refill (an attacker inventing keys cannot grow memory without bound).
+/// A guarded operation `begin`s, and `end`s saying whether it counts (a
+/// wrong password, an invalid token); only those take a token.  Operations
+/// in progress hold a claim on a token each: one may begin only while the
+/// bucket holds a whole token beyond the claims, so pipelined or concurrent
+/// attempts can never overdraw it.  At most `limit` attempts are ever
+/// outstanding, the bucket never goes into debt, and the longest wait is one
+/// token's refill (`period / limit`).  A key whose bucket is empty is
+/// `limited`; one whose tokens are all claimed by operations in progress is
+/// `busy` (it may try again as soon as they end).  Buckets that have
+/// refilled are forgotten; at most `maxKeys` are tracked, and a new key
+/// beyond that is `busy` until some refill (an attacker inventing keys
+/// cannot grow memory without bound).
 public final class RateLimiter<Key: Hashable & Sendable>: Sendable {
+    public enum Admission: Sendable, Equatable {
+        case admitted
+        /// The key's allowance is used up.
+        case limited
+        /// The rest of the key's allowance is held by operations in progress.
+        case busy
+    }
+
     struct Bucket {
         var tokens: Double
         var updatedNanos: UInt64
+        var claims = 0
     }
 
     private struct State {
@@ -46,37 +59,39 @@ public final class RateLimiter<Key: Hashable & Sendable>: Sendable {
 
     public var limit: Int { state.withLock { $0.limit } }
 
-    /// Takes a token for `key`; false (nothing taken) when its bucket is empty.
-    public func take(_ key: Key) -> Bool {
+    /// Starts an operation for `key`; when `admitted`, balance with `end`.
+    public func begin(_ key: Key) -> Admission {
         let t = now()
         return state.withLock { s in
-            guard s.limit > 0 else { return true }
+            guard s.limit > 0 else { return .admitted }
             var bucket: Bucket
             if let b = s.buckets[key] {
                 bucket = refilled(b, at: t, limit: s.limit)
             } else {
                 if s.buckets.count >= maxKeys { prune(&s, at: t) }
-                guard s.buckets.count < maxKeys else { return false }
+                guard s.buckets.count < maxKeys else { return .busy }
                 bucket = Bucket(tokens: Double(s.limit), updatedNanos: t)
             }
-            guard bucket.tokens >= 1 else {
+            if bucket.tokens < 1 {
                 s.buckets[key] = bucket
-                return false
+                return .limited
             }
-            bucket.tokens -= 1
+            guard bucket.tokens - Double(bucket.claims) >= 1 else { return .busy }
+            bucket.claims += 1
             s.buckets[key] = bucket
-            return true
+            return .admitted
         }
     }
 
-    /// Returns a token taken for an operation that did not count.
-    public func giveBack(_ key: Key) {
+    /// Ends an operation `begin` admitted; `counted` takes its token.
+    public func end(_ key: Key, counted: Bool) {
         let t = now()
         state.withLock { s in
-            guard s.limit > 0, let b = s.buckets[key] else { return }
-            var bucket = refilled(b, at: t, limit: s.limit)
-            bucket.tokens = min(Double(s.limit), bucket.tokens + 1)
-            if bucket.tokens >= Double(s.limit) {
+            guard var bucket = s.buckets[key] else { return }
+            bucket = refilled(bucket, at: t, limit: s.limit)
+            bucket.claims = max(0, bucket.claims - 1)
+            if counted { bucket.tokens = max(0, bucket.tokens - 1) }
+            if bucket.claims == 0, bucket.tokens >= Double(s.limit) {
                 s.buckets[key] = nil
             } else {
                 s.buckets[key] = bucket
@@ -84,20 +99,43 @@ public final class RateLimiter<Key: Hashable & Sendable>: Sendable {
         }
     }
 
+    /// An operation that always counts (a token request): begins and ends it.
+    public func take(_ key: Key) -> Bool {
+        guard begin(key) == .admitted else { return false }
+        end(key, counted: true)
+        return true
+    }
+
+    /// Gives back a token an earlier operation took (it turned out not to count).
+    public func refund(_ key: Key) {
+        let t = now()
+        state.withLock { s in
+            guard let b = s.buckets[key] else { return }
+            var bucket = refilled(b, at: t, limit: s.limit)
+            bucket.tokens = min(Double(s.limit), bucket.tokens + 1)
+            s.buckets[key] = bucket
+        }
+    }
+
     /// Buckets tracked (for tests).
     var trackedKeys: Int { state.withLock { $0.buckets.count } }
 
     private func refilled(_ bucket: Bucket, at t: UInt64, limit: Int) -> Bucket {
-        guard t > bucket.updatedNanos else { return bucket }
+        guard t > bucket.updatedNanos, limit > 0 else { return bucket }
         let elapsed = Double(t - bucket.updatedNanos) / 1e9
         let capacity = Double(limit)
-        return Bucket(tokens: min(capacity, bucket.tokens + elapsed * capacity / periodSeconds), updatedNanos: t)
+        var b = bucket
+        b.tokens = min(capacity, bucket.tokens + elapsed * capacity / periodSeconds)
+        b.updatedNanos = t
+        return b
     }
 
-    /// Forgets buckets that have refilled (a full bucket is the same as none).
+    /// Forgets buckets that have refilled and have nothing in progress.
     private func prune(_ s: inout State, at t: UInt64) {
         let limit = s.limit
-        s.buckets = s.buckets.filter { refilled($0.value, at: t, limit: limit).tokens < Double(limit) }
+        s.buckets = s.buckets.filter {
+            $0.value.claims > 0 || refilled($0.value, at: t, limit: limit).tokens < Double(limit)
+        }
     }
 }
 

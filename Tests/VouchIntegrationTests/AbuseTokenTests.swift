@@ -21,7 +21,7 @@ import VouchProtocol
     @Test(.enabled(if: runningAsRoot, "needs root to run the attacker as uid 65534 (setpriv)"))
     func aForgotPasswordFloodIssuesFewTokensAndLeavesLoginsAlone() async throws {
         let daemon = try await TestDaemon(config: ["worker_threads = 1"])
-        try await daemon.createUser("alice", password: "abuse alice pass 1")
+        try await daemon.createUser("alice", password: "correct horse battery 1")
         // 4 connections asking again and again for 3 s.
         let frames = (1...64).map { frame(UInt32($0), .forgotPassword(usernameOrEmail: "alice")) }
         let flood = try Flooder(socketPath: daemon.socketPath, frames: frames, connections: 4, seconds: 3).start()
@@ -29,7 +29,7 @@ import VouchProtocol
         var latencies = Latencies()
         for _ in 1...20 {
             let start = ContinuousClock.now
-            _ = try await client.login(username: "alice", password: .text("abuse alice pass 1"))
+            _ = try await client.login(username: "alice", password: .text("correct horse battery 1"))
             latencies.add(ContinuousClock.now - start)
         }
         let counts = try flood.wait()
@@ -65,7 +65,7 @@ import VouchProtocol
     @Test(.enabled(if: runningAsRoot, "needs root to run the attacker as uid 65534 (setpriv)"))
     func accountStatusEnumerationIsRateLimitedPerUID() async throws {
         let daemon = try await TestDaemon(config: ["login_failures_per_minute = 10"])
-        try await daemon.createUser("alice", password: "abuse alice pass 1")
+        try await daemon.createUser("alice", password: "correct horse battery 1")
         let names = (1...200).map { frame(UInt32($0), .accountStatus(username: "guess\($0)")) }
         let counts = try Flooder(socketPath: daemon.socketPath, frames: names, seconds: 0).start().wait()
         #expect(counts.count(.notFound) <= 10, "\(counts)")

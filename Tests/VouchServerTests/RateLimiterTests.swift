@@ -37,15 +37,29 @@ final class FakeMonotonicClock: Sendable {
         #expect(!limiter.take(7))
     }
 
-    @Test func givenBackTokensDoNotCount() {
-        // Correct passwords give their token back: never limited.
+    @Test func operationsThatDoNotCountAreNeverLimited() {
+        // Correct passwords take no token: never limited.
         let clock = FakeMonotonicClock()
         let limiter = RateLimiter<UInt32>(limit: 2, now: clock.read)
         for _ in 0..<100 {
-            #expect(limiter.take(9))
-            limiter.giveBack(9)
+            #expect(limiter.begin(9) == .admitted)
+            limiter.end(9, counted: false)
         }
         #expect(limiter.trackedKeys == 0)
+    }
+
+    @Test func checksInProgressHoldTheAllowanceAndAreBusyNotLimited() {
+        let clock = FakeMonotonicClock()
+        let limiter = RateLimiter<UInt32>(limit: 3, now: clock.read)
+        for _ in 0..<3 { #expect(limiter.begin(4) == .admitted) }
+        // Three in progress could all fail: a fourth waits its turn.
+        #expect(limiter.begin(4) == .busy)
+        limiter.end(4, counted: false)
+        #expect(limiter.begin(4) == .admitted)
+        for _ in 0..<3 { limiter.end(4, counted: true) }
+        #expect(limiter.begin(4) == .limited)
+        limiter.refund(4)
+        #expect(limiter.begin(4) == .admitted)
     }
 
     @Test func sourcesOfOnePeerHaveTheirOwnBuckets() {

@@ -33,10 +33,12 @@ struct Flooder {
             s.settimeout(max(1.0, seconds + 30))
             buf = b""
             outstanding = 0
+            rounds = 0
             try:
-                while time.time() < stop or outstanding > 0:
+                while True:
                     if outstanding == 0:
-                        s.sendall(batch); outstanding = len(frames)
+                        if rounds > 0 and time.time() >= stop: return
+                        s.sendall(batch); outstanding = len(frames); rounds += 1
                     data = s.recv(65536)
                     if not data:
                         count("closed"); return
