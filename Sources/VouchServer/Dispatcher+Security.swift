@@ -16,6 +16,31 @@ extension Dispatcher {
         var isRetry: Bool
     }
 
+    /// Checks a password (`work`: login or change_password) on the worker
+    /// pool, within `source`'s allowance of failures.
+    func checkPassword(
+        _ id: UInt32, _ op: Opcode, _ sink: ResponseSink, _ peer: PeerContext, _ source: RequestSource,
+        retryOf login: (String, LoginContext)?, _ work: @escaping @Sendable () throws(AccountError) -> Reply
+    ) -> Outcome {
+        let charge: PasswordCharge
+        switch passwordCheckStarts(op, peer, source, retryOf: login) {
+        case .success(let c): charge = c
+        case .failure(let refusal): return .failure(refusal.status, refusal.message)
+        }
+        let outcome = offload(id, op, sink, source) { () throws(AccountError) -> Reply in
+            do throws(AccountError) {
+                let reply = try work()
+                self.passwordCheckEnded(charge, failed: false)
+                return reply
+            } catch {
+                self.passwordCheckEnded(charge, failed: Self.isPasswordFailure(error))
+                throw error
+            }
+        }
+        if case .failure = outcome { passwordCheckDropped(charge) }
+        return outcome
+    }
+
     /// Starts a password check for `source`, or answers at once, without
     /// hashing: `rate limited` when the source has used up its failures,
     /// `busy` when checks in progress hold the rest of its allowance.  The
@@ -156,8 +181,7 @@ extension Dispatcher {
             noteRateLimited(op, peer, peer.source())
             return .failure(.rateLimited, "Too many invalid tokens; try again later")
         }
-        return offload(id, op, sink, peer.source(), onBusy: { failures.end(uid, counted: false) }) {
-            () throws(AccountError) -> Reply in
+        let outcome = offload(id, op, sink, peer.source()) { () throws(AccountError) -> Reply in
             do throws(AccountError) {
                 let reply = try work()
                 failures.end(uid, counted: false)
@@ -167,6 +191,8 @@ extension Dispatcher {
                 throw error
             }
         }
+        if case .failure = outcome { failures.end(uid, counted: false) }
+        return outcome
     }
 
     /// `unlock_user` (admin): clears failures and lock, written through.

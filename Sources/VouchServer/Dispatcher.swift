@@ -141,42 +141,17 @@ public final class Dispatcher: Sendable {
                             caller: peer.caller())))
             }
         case .login(let username, let password, let wantToken, let context):
-            let source = peer.source(context)
-            let charge: PasswordCharge
-            switch passwordCheckStarts(op, peer, source, retryOf: (username, context)) {
-            case .success(let c): charge = c
-            case .failure(let refusal): return .failure(refusal.status, refusal.message)
-            }
-            return offload(id, op, sink, source, onBusy: { self.passwordCheckDropped(charge) }) {
+            return checkPassword(id, op, sink, peer, peer.source(context), retryOf: (username, context)) {
                 () throws(AccountError) in
-                let result: (user: User, session: (token: SecretBytes, expiresAt: Int64)?)
-                do throws(AccountError) {
-                    result = try flows.login(
-                        username: username, password: password, wantToken: wantToken, caller: peer.caller(context))
-                } catch {
-                    self.passwordCheckEnded(charge, failed: Self.isPasswordFailure(error))
-                    throw error
-                }
-                self.passwordCheckEnded(charge, failed: false)
+                let result = try flows.login(
+                    username: username, password: password, wantToken: wantToken, caller: peer.caller(context))
                 return .login(
                     user: WireMapping.record(result.user),
                     token: result.session.map { IssuedToken(token: $0.token, expiresAt: $0.expiresAt) })
             }
         case .changePassword(let username, let old, let new):
-            let charge: PasswordCharge
-            switch passwordCheckStarts(op, peer, source, retryOf: nil) {
-            case .success(let c): charge = c
-            case .failure(let refusal): return .failure(refusal.status, refusal.message)
-            }
-            return offload(id, op, sink, source, onBusy: { self.passwordCheckDropped(charge) }) {
-                () throws(AccountError) in
-                do throws(AccountError) {
-                    _ = try flows.changePassword(username: username, old: old, new: new, caller: peer.caller())
-                } catch {
-                    self.passwordCheckEnded(charge, failed: Self.isPasswordFailure(error))
-                    throw error
-                }
-                self.passwordCheckEnded(charge, failed: false)
+            return checkPassword(id, op, sink, peer, source, retryOf: nil) { () throws(AccountError) in
+                _ = try flows.changePassword(username: username, old: old, new: new, caller: peer.caller())
                 return .empty
             }
         case .setPassword(let selector, let password):
@@ -250,16 +225,15 @@ public final class Dispatcher: Sendable {
     // MARK: - Helpers
 
     /// Runs `work` on `pool` (the worker pool by default) in `source`'s
-    /// share; answers "busy" (after `onBusy`) when that share or the queue is full.
+    /// share; answers "busy" (the only failure) when that share or the queue is full.
     func offload(
         _ id: UInt32, _ op: Opcode, _ sink: ResponseSink, _ source: RequestSource, on pool: WorkerPool? = nil,
-        onBusy: () -> Void = {}, _ work: @escaping @Sendable () throws(AccountError) -> Reply
+        _ work: @escaping @Sendable () throws(AccountError) -> Reply
     ) -> Outcome {
         let accepted = (pool ?? self.pool).submit(source: source) {
             sink.deliver(Self.encode(id, op, Self.answer(work)), requestID: id)
         }
         if accepted { return .deferred }
-        onBusy()
         repeats.note(
             .warning, "worker queue full; answered busy", event: "busy", source: "\(source)", metadata: ["op": "\(op)"])
         return .failure(.busy, AccountError(.busy).reason)

@@ -38,7 +38,8 @@ import VouchProtocol
         #expect(user.user.username == "alice")
         // So does a local su, and another uid's login.
         _ = try await client.login(
-            username: "alice", password: .text("correct horse battery 1"), context: LoginContext(service: "su", tty: "pts/1"))
+            username: "alice", password: .text("correct horse battery 1"),
+            context: LoginContext(service: "su", tty: "pts/1"))
         await client.close()
 
         // The burst ran up no debt: one token's refill (1 s at 60 a minute)

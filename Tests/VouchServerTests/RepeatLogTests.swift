@@ -17,8 +17,9 @@ import Testing
         repeats.note(.notice, "rate limited", event: "rate_limited", source: "uid 1001")
         repeats.flush()
         repeats.flush()  // nothing repeated since: no line, and the kind is forgotten
-        repeats.note(.notice, "rate limited", event: "rate_limited", source: "uid 1000")  // after a quiet interval: at once
-        repeats.note(.notice, "rate limited", event: "rate_limited", source: "uid 1000")  // counted
+        // After a quiet interval: logged at once, and the next one counted.
+        repeats.note(.notice, "rate limited", event: "rate_limited", source: "uid 1000")
+        repeats.note(.notice, "rate limited", event: "rate_limited", source: "uid 1000")
         repeats.flush()
         close(fds[1])
         var bytes: [UInt8] = []

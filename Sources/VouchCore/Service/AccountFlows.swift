@@ -250,7 +250,9 @@ public final class AccountFlows: Sendable {
         guard user.isActive else { throw AccountError(.inactive) }
         guard !user.isVerified else { throw AccountError(.alreadyVerified) }
         guard let email = user.email else { throw AccountError.invalidInput("The user has no email address") }
-        guard admit(user.id) else { throw AccountError(.rateLimited, "Too many verification requests for this account; try again later") }
+        guard admit(user.id) else {
+            throw AccountError(.rateLimited, "Too many verification requests for this account; try again later")
+        }
         try tokens.revokeAll(userId: user.id, purpose: .verifyEmail)
         let issued = try tokens.issue(
             .verifyEmail, userId: user.id, fingerprint: Self.fingerprint(IdentityRules.canonicalKey(email)))

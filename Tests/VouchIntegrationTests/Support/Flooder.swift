@@ -122,13 +122,17 @@ func pamLogin(_ username: String, _ password: String, service: String = "sshd", 
 /// Latency figures of a victim's requests, for the test's output (never asserted).
 struct Latencies {
     var millis: [Double] = []
-    mutating func add(_ d: Duration) { millis.append(Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1000) }
+    mutating func add(_ d: Duration) {
+        millis.append(Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1000)
+    }
     func percentile(_ p: Double) -> Double {
         guard !millis.isEmpty else { return .nan }
         let sorted = millis.sorted()
         return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
     }
     var summary: String {
-        String(format: "n=%d p50=%.1f ms p99=%.1f ms max=%.1f ms", millis.count, percentile(0.5), percentile(0.99), millis.max() ?? .nan)
+        String(
+            format: "n=%d p50=%.1f ms p99=%.1f ms max=%.1f ms", millis.count, percentile(0.5), percentile(0.99),
+            millis.max() ?? .nan)
     }
 }
