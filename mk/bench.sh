@@ -98,6 +98,7 @@ fair_login() {
         return
     fi
     run login_alone login --conns 1
+    chmod 755 "$T"  # the flooder's uid must reach the socket (mode 0666)
     setpriv --reuid=65534 --regid=65534 --clear-groups "$BENCH" login --label login_flood --socket "$T/vouchd.sock" \
         --server-pid "$VOUCHD_PID" --warmup "$WARMUP" --users "$USERS" --conns 16 --depth 64 \
         --duration "$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { print d + w + 1 }')" >"$T/s8_flood" &
