@@ -57,4 +57,51 @@ import VouchProtocol
             try await Task.sleep(for: .milliseconds(500))
         }
     }
+
+    @Test func maxConnectionsIsFittedToTheOpenFileLimitAtStart() async throws {
+        // A hard open-file limit of 128 cannot hold 1,000 connections: vouchd
+        // says so and lowers max_connections to what fits (128 less 64 for
+        // its own files), so the connections past it are refused with a
+        // reason instead of failing to be accepted (EMFILE) in silence.
+        let daemon = try await TestDaemon(
+            config: ["max_connections = 1000", "max_connections_per_uid = 1000", "reserved_connections = 0"],
+            start: false)
+        let p = Subprocess()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        p.arguments = ["--nofile=128:128", Products.vouchd, "--config", daemon.configPath, "--log-to", "stderr"]
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: daemon.logPath))
+        p.standardError = log
+        p.standardOutput = log
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        defer {
+            p.terminate()
+            p.waitUntilExit()
+        }
+        var open: [RawConnection] = []
+        for _ in 0..<200 where open.isEmpty {
+            if let conn = try? RawConnection(path: daemon.socketPath) { open.append(conn) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try #require(!open.isEmpty, "vouchd did not start: \(daemon.log_())")
+        var served = 0
+        var refused: [String] = []
+        for i in 0..<80 {
+            let conn = i == 0 ? open[0] : try RawConnection(path: daemon.socketPath)
+            if i > 0 { open.append(conn) }
+            conn.send(frame(1, .ping))
+            guard let r = conn.readResponse(timeout: 10) else { continue }
+            if r.status == .ok { served += 1 } else { refused.append("\(r.status) \(r.message)") }
+        }
+        #expect(served == 64, "served \(served)")
+        #expect(refused.count == 16, "\(refused.prefix(3))")
+        #expect(refused.first?.contains("too many connections (max 64)") == true, "\(refused.prefix(1))")
+        #expect(daemon.log_().contains("max_connections lowered to fit the open-file limit"))
+        // Still serving once some are gone.
+        for conn in open.suffix(30) { conn.close() }
+        try await Task.sleep(for: .milliseconds(300))
+        let again = try RawConnection(path: daemon.socketPath)
+        again.send(frame(1, .status))
+        #expect(again.readResponse()?.status == .ok)
+    }
 }
