@@ -105,8 +105,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
             logger.debug("bad request", metadata: ["status": "\(status)", "peer_uid": "\(peer.credentials.uid)"])
             appendFailure(id: id, opcode: opcode, status: status, message: message)
         case .tooLarge(let length):
-            logger.notice(
-                "frame too large; closing connection",
+            dispatcher.repeats.note(
+                .notice, "frame too large; closing connection", event: "frame_too_large",
+                source: "uid \(peer.credentials.uid)",
                 metadata: [
                     "length": "\(length)", "cap": "\(limits.maxFrameBytes)", "peer_uid": "\(peer.credentials.uid)",
                 ])
