@@ -112,9 +112,15 @@ extension Dispatcher {
     func accountStatus(_ op: Opcode, username: String, peer: PeerContext) -> Outcome {
         let source = peer.source()
         let limited = !peer.isAdmin
-        if limited, limits.passwordFailures.begin(source) != .admitted {
-            noteRateLimited(op, peer, source)
-            return .failure(.rateLimited, "Too many unknown names asked; try again later")
+        if limited {
+            switch limits.passwordFailures.begin(source) {
+            case .admitted: break
+            case .limited:
+                noteRateLimited(op, peer, source)
+                return .failure(.rateLimited, "Too many failed logins or unknown names; try again later")
+            case .busy:
+                return .failure(.busy, AccountError(.busy).reason)
+            }
         }
         let outcome = Self.answer { () throws(AccountError) -> Reply in
             switch try flows.accounts.accountState(username: username) {
