@@ -19,7 +19,11 @@ public struct PeerContext: Sendable {
     /// service and remote host of the login, otherwise the uid alone.
     func source(_ context: LoginContext? = nil) -> RequestSource {
         guard isAdmin, let context else { return RequestSource(uid: credentials.uid) }
-        return RequestSource(uid: credentials.uid, service: context.service, remoteHost: context.remoteHost)
+        // Bounded, as keys of the rate limits and queues (a host name is at most 255 bytes).
+        func key(_ s: String) -> String {
+            s.utf8.count <= 255 ? s : String(decoding: s.utf8.prefix(255), as: UTF8.self)
+        }
+        return RequestSource(uid: credentials.uid, service: key(context.service), remoteHost: key(context.remoteHost))
     }
 
     func caller(_ context: LoginContext? = nil) -> Caller {
