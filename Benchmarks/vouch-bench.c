@@ -461,6 +461,9 @@ static void *conn_thread(void *arg) {
             uint32_t id = next_id++;
             slot_t *s = &w->ring[id % RING];
             if (s->busy) {
+                /* vouch answers come in any order: a slow answer (a login
+                 * behind fast `busy` refusals) may still hold this slot */
+                if (!redis) continue;
                 record_error(w, "request ring overflow");
                 goto out;
             }

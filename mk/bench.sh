@@ -41,7 +41,7 @@ yn() { if "$@"; then echo yes; else echo NO; fi; }
 write_config() { # db
     cat >"$T/vouchd.conf" <<EOF
 socket_path = $T/vouchd.sock
-socket_mode = 0600
+socket_mode = 0666
 socket_group = none
 admin_group = none
 database_path = $1
@@ -88,6 +88,28 @@ errs() { grep " scenario=$1 " "$T/runs" | field errors | awk '{ s += $1 } END { 
 ROWS=()
 row() { ROWS+=("| $* |"); }
 
+# ---- 8: fairness: one uid floods correct logins beside a normal client -----------------
+# The flooder runs as uid 65534 (needs root; skipped otherwise), 16 connections x 64
+# logins in flight; the victim (this uid) logs in one at a time.  Reported: the
+# victim's p99 alone and beside the flood, and what the flooder got (mostly busy).
+fair_login() {
+    if [ "$(id -u)" != 0 ]; then
+        log "scenario 8 skipped: running the flooder as another uid needs root"
+        return
+    fi
+    run login_alone login --conns 1
+    chmod 755 "$T"  # the flooder's uid must reach the socket (mode 0666)
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$BENCH" login --label login_flood --socket "$T/vouchd.sock" \
+        --server-pid "$VOUCHD_PID" --warmup "$WARMUP" --users "$USERS" --conns 16 --depth 64 \
+        --duration "$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { print d + w + 1 }')" >"$T/s8_flood" &
+    local flood=$!
+    sleep "$(awk -v w="$WARMUP" 'BEGIN { print w + 0.5 }')"
+    run login_beside_flood login --conns 1
+    wait "$flood"  # the flooder's busy answers are the point: its status is not ours
+    tee -a "$T/runs" <"$T/s8_flood" >/dev/null
+    echo "RESULT scenario=s8_fair_login alone_p99_us=$(agg login_alone p99_us) beside_flood_p99_us=$(agg login_beside_flood p99_us) alone_rps=$(agg login_alone rps) beside_flood_rps=$(agg login_beside_flood rps) victim_errors=$(( $(errs login_alone) + $(errs login_beside_flood) )) flood_rps=$(agg login_flood rps) flood_busy=$(grep " scenario=login_flood " "$T/runs" | field busy | awk '{ s += $1 } END { print s + 0 }')"
+}
+
 log "vouch benchmark: USERS=$USERS TOKENS=$TOKENS DURATION=${DURATION}s WARMUP=${WARMUP}s ROUNDS=$ROUNDS"
 log "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 log "vouchd $("$VOUCHD" --version 2>/dev/null || echo '?'), $(redis-server --version | cut -d' ' -f3)"
@@ -122,6 +144,12 @@ READY_MS=$(echo "$L_MAIN" | field ready_ms)
 READY_U_MS=$(echo "$L_USERS" | field ready_ms)
 BASE_MB=$(awk -v b="$BASE" 'BEGIN { printf "%.1f", b / 1048576 }')
 echo "RESULT scenario=s6_memory users=$USERS tokens=$TOKENS base_rss_bytes=$BASE rss_users_bytes=$RSS_U rss_users_tokens_bytes=$RSS_UT bytes_per_user=$PER_USER bytes_per_token=$PER_TOKEN ready_ms_users=$READY_U_MS ready_ms_users_tokens=$READY_MS"
+
+if [ "${FAIR_ONLY:-0}" = 1 ]; then  # make bench-fair: scenario 8 alone
+    fair_login
+    stop_vouchd
+    exit $FAILED
+fi
 
 if [ "${MEMORY_ONLY:-0}" = 1 ]; then  # make bench-memory: scenario 6 alone
     stop_vouchd
@@ -171,6 +199,8 @@ wait "$S5_LOGIN" || FAILED=1
 tee -a "$T/runs" <"$T/s5_login"
 # ---- 7: a new connection per login ---------------------------------------------------
 run churn_c16 churn --conns 16
+# ---- 8: a flooding uid beside a normal client ----------------------------------------
+fair_login
 
 stop_vouchd
 kill "$REDIS_PID" 2>/dev/null; wait_gone "$REDIS_PID"; REDIS_PID=""
@@ -201,6 +231,9 @@ echo "RESULT scenario=s5_verify_while_hashing vouch_rps=$(agg verify_c16_hashing
 row "s5_verify_c16 while 16 logins hash (vs s1) | $(agg verify_c16_hashing rps) | $(agg verify_c16 rps) | p99 < 10 ms: $(yn ge 10000 "$S5_P99") | $S5_P99 | $(agg verify_c16 p99_us) | — | $(( $(errs verify_c16_hashing) + $(errs login_under_s5) ))"
 echo "RESULT scenario=s7_churn_c16 vouch_rps=$(agg churn_c16 rps) vouch_p50_us=$(agg churn_c16 p50_us) vouch_p99_us=$(agg churn_c16 p99_us) errors=$(errs churn_c16)"
 row "s7_churn_c16 (connect + login + close) | $(agg churn_c16 rps) | — | — | $(agg churn_c16 p99_us) | — | — | $(errs churn_c16)"
+if grep -q " scenario=login_beside_flood " "$T/runs"; then
+    row "s8 login c1 beside another uid's c16×d64 login flood (reference: the same client alone) | $(agg login_beside_flood rps) | $(agg login_alone rps) | — | $(agg login_beside_flood p99_us) | $(agg login_alone p99_us) | — | $(( $(errs login_alone) + $(errs login_beside_flood) ))"
+fi
 MEM_OK_U=$(yn ge 400 "$PER_USER") MEM_OK_T=$(yn ge 200 "$PER_TOKEN") BASE_OK=$(yn ge 31457280 "$BASE")
 START_OK=$(yn ge 3000 "$READY_U_MS")
 

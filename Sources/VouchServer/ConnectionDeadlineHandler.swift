@@ -4,7 +4,9 @@ import NIOCore
 /// Closes connections that hold resources without making progress:
 ///
 /// - **idle**: no request for `idleTimeout` while nothing is in flight and no
-///   frame is partly received (a connection waiting for a slow login is not idle);
+///   frame is partly received (a connection waiting for a slow login is not
+///   idle).  Pings are keepalives, not requests: a connection that only pings
+///   still ends at `idleTimeout` and gives its slot back;
 /// - **slow frame**: a frame whose first byte arrived more than `frameTimeout`
 ///   ago is still incomplete (a slowloris client sending a byte a second);
 /// - **condemned**: after an empty or oversized length prefix the connection
@@ -33,6 +35,9 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
     private var header: UInt32 = 0
     private var headerBytes = 0
     private var remaining = 0
+    /// Length of the frame being followed, and its opcode once seen.
+    private var frameLength = 0
+    private var frameOpcode: UInt8?
     private var tracking = true
     private var condemned = false
     static let condemnedGrace = TimeAmount.seconds(2)
@@ -81,8 +86,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
         if condemned { return }  // the connection would discard it anyway
         let buffer = unwrapInboundIn(data)
         let now = context.eventLoop.now
-        lastActivity = now
-        if tracking { follow(buffer, now: now) }
+        if tracking { follow(buffer, now: now) } else { lastActivity = now }
         if condemned {
             arm(context: context, at: now + Self.condemnedGrace)
             context.fireChannelRead(data)
@@ -99,25 +103,32 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let frames = Self.countFrames(unwrapOutboundIn(data))
+        let (frames, work) = Self.countFrames(unwrapOutboundIn(data))
         if frames > 0 {
             responses += frames
-            if responses >= requests { lastActivity = context.eventLoop.now }
+            if work > 0, responses >= requests { lastActivity = context.eventLoop.now }
         }
         context.write(data, promise: promise)
     }
 
-    /// Response frames in an outbound buffer.  The connection writes whole
-    /// frames only, several per buffer when requests were pipelined.
-    static func countFrames(_ buffer: ByteBuffer) -> Int {
+    /// Response frames in an outbound buffer, and those answering requests
+    /// other than keepalives.  The connection writes whole frames only,
+    /// several per buffer when requests were pipelined.
+    static func countFrames(_ buffer: ByteBuffer) -> (frames: Int, work: Int) {
         var offset = buffer.readerIndex
         var frames = 0
+        var work = 0
         while let length = buffer.getInteger(at: offset, as: UInt32.self) {
+            let opcode = length >= 2 ? buffer.getInteger(at: offset + 5, as: UInt8.self) : nil
+            if !isKeepalive(opcode) { work += 1 }
             offset += 4 + Int(length)
             frames += 1
         }
-        return frames
+        return (frames, work)
     }
+
+    /// A ping (opcode 0x02; the second payload byte of a request or response).
+    static func isKeepalive(_ opcode: UInt8?) -> Bool { opcode == 0x02 }
 
     /// Follows frame boundaries through `buffer`: a length prefix (possibly
     /// split across reads) is gathered byte by byte, a payload is skipped whole.
@@ -148,13 +159,18 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler {
                     return
                 }
                 remaining = Int(length)
+                frameLength = Int(length)
+                frameOpcode = nil
             } else {
                 let n = min(remaining, end - offset)
+                let seen = frameLength - remaining
+                if seen <= 1, 1 < seen + n { frameOpcode = buffer.getInteger(at: offset + 1 - seen, as: UInt8.self) }
                 offset += n
                 remaining -= n
                 if remaining == 0 {
                     requests += 1
                     frameStartedAt = nil
+                    if !Self.isKeepalive(frameOpcode) { lastActivity = now }
                 }
             }
         }

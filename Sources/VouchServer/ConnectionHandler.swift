@@ -35,6 +35,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// The output holds an answer computed on a worker (it may carry a new token).
     private var outputFromWorker = false
     private var readPending = false
+    /// Requests of the current read burst refused for load (busy, rate
+    /// limited, too many in flight), and how many bursts in a row had some.
+    private var refusedInBurst = 0
+    private var refusingBursts = 0
+    /// Reading is paused until then (a client re-sending refused requests at once).
+    private var pausedUntil: NIODeadline?
     private var closing = false
     private var sink: DeferredResponseSink?
 
@@ -106,8 +112,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
             // a header, or the reserved id): answered, then the connection closes.
             if id == RequestMessage.reservedID { closeAfterWriting(context: context) }
         case .tooLarge(let length):
-            logger.notice(
-                "frame too large; closing connection",
+            dispatcher.repeats.note(
+                .notice, "frame too large; closing connection", event: "frame_too_large",
+                source: "uid \(peer.credentials.uid)",
                 metadata: [
                     "length": "\(length)", "cap": "\(limits.maxFrameBytes)", "peer_uid": "\(peer.credentials.uid)",
                 ])
@@ -130,6 +137,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             return
         }
         if inFlight.count >= limits.maxRequestsInFlight {
+            refusedInBurst += 1
             appendFailure(
                 id: id, opcode: op.rawValue, status: .limitExceeded,
                 message: "too many requests in flight (max \(limits.maxRequestsInFlight))")
@@ -140,6 +148,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             inFlight.insert(id)
             registry.requestStarted()
         } else {
+            if case .failure(let status, _) = outcome, status == .busy || status == .rateLimited { refusedInBurst += 1 }
             answered()
             Dispatcher.append(id, op, outcome, to: &output)
         }
@@ -197,13 +206,47 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushOutput(context: context)
+        backOff(context: context)
         context.fireChannelReadComplete()
+    }
+
+    /// A client whose requests were refused for load and that sends more at
+    /// once would keep the event loop answering `busy` at full speed, at the
+    /// expense of every other connection: after each read burst with such
+    /// refusals, reading pauses 1 ms, doubling with each such burst in a row
+    /// up to `maxPause`; a burst without one ends the back-off.
+    static let maxPause = TimeAmount.milliseconds(128)
+
+    private func backOff(context: ChannelHandlerContext) {
+        defer { refusedInBurst = 0 }
+        guard refusedInBurst > 0 else {
+            refusingBursts = 0
+            return
+        }
+        refusingBursts = min(refusingBursts + 1, 8)
+        let pause = min(Self.maxPause, .milliseconds(1 << (refusingBursts - 1)))
+        let until = context.eventLoop.now + pause
+        pausedUntil = until
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(deadline: until) {
+            let (handler, context) = loopBound.value
+            handler.resume(context: context, at: until)
+        }
+    }
+
+    private func resume(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        guard pausedUntil == deadline, self.context != nil else { return }
+        pausedUntil = nil
+        if readPending, context.channel.isWritable {
+            readPending = false
+            context.read()
+        }
     }
 
     // Backpressure: a client that does not read its responses stops being read
     // from, so its buffered output stays bounded by the write-buffer water mark.
     func read(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        if context.channel.isWritable, pausedUntil == nil {
             context.read()
         } else {
             readPending = true
@@ -211,7 +254,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, readPending {
+        if context.channel.isWritable, readPending, pausedUntil == nil {
             readPending = false
             context.read()
         }

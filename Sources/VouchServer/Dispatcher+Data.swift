@@ -12,7 +12,7 @@ extension Dispatcher {
         }
         let logger = self.logger
         let owner = ObjectIdentifier(sink)
-        return offload(id, op, sink) { () throws(AccountError) -> Reply in
+        return offload(id, op, sink, peer.source()) { () throws(AccountError) -> Reply in
             switch request {
             case .backupBegin:
                 let backup = try data.beginBackup(owner: owner)

@@ -37,7 +37,7 @@ extension Dispatcher {
             }
         }
         let logger = self.logger
-        return offload(id, op, sink) { () throws(AccountError) -> Reply in
+        return offload(id, op, sink, peer.source()) { () throws(AccountError) -> Reply in
             let (user, profile) = try change()
             logger.info(
                 "\(op)",

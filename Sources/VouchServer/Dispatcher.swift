@@ -7,9 +7,23 @@ import VouchSecrets
 public struct PeerContext: Sendable {
     public var credentials: PeerCredentials
     public var isAdmin: Bool
+    /// The connection's password attempts (pam_vouch's try_first_pass retry).
+    let attempts = PasswordAttempts()
     public init(credentials: PeerCredentials, isAdmin: Bool) {
         self.credentials = credentials
         self.isAdmin = isAdmin
+    }
+
+    /// Whose share a request is charged to: for root and admins (PAM in
+    /// sshd, su, login; trusted to report where a login comes from) the
+    /// service and remote host of the login, otherwise the uid alone.
+    func source(_ context: LoginContext? = nil) -> RequestSource {
+        guard isAdmin, let context else { return RequestSource(uid: credentials.uid) }
+        // Bounded, as keys of the rate limits and queues (a host name is at most 255 bytes).
+        func key(_ s: String) -> String {
+            s.utf8.count <= 255 ? s : String(decoding: s.utf8.prefix(255), as: UTF8.self)
+        }
+        return RequestSource(uid: credentials.uid, service: key(context.service), remoteHost: key(context.remoteHost))
     }
 
     func caller(_ context: LoginContext? = nil) -> Caller {
@@ -49,15 +63,22 @@ public final class Dispatcher: Sendable {
     let logger: Logger
     /// Backups, export and import; nil answers their opcodes "unknown opcode".
     let data: DataService?
-    let rateLimiter: LoginRateLimiter
+    let limits: RequestLimits
+    /// forgot_password and request_verify (database writes and hooks, no
+    /// hashing) run here, off the password-hashing queue.
+    let tokenPool: WorkerPool
+    /// Lines a flood would repeat, one per source and interval.
+    public let repeats: RepeatLog
 
+    /// `tokenPool` nil: token requests share `pool`.
     public init(
         flows: AccountFlows, pool: WorkerPool, metrics: ServerMetrics, authorizer: Authorizer, maxFrameBytes: Int,
-        logger: Logger, data: DataService? = nil,
-        rateLimiter: LoginRateLimiter = LoginRateLimiter(failuresPerMinute: 0)
+        logger: Logger, data: DataService? = nil, limits: RequestLimits = .off(), tokenPool: WorkerPool? = nil
     ) {
         self.data = data
-        self.rateLimiter = rateLimiter
+        self.limits = limits
+        self.tokenPool = tokenPool ?? pool
+        self.repeats = RepeatLog(logger: logger)
         self.flows = flows
         self.pool = pool
         self.metrics = metrics
@@ -70,6 +91,7 @@ public final class Dispatcher: Sendable {
         let op = request.opcode
         guard authorizer.allows(op, isAdmin: peer.isAdmin) else { return denial(op, peer: peer) }
         let flows = self.flows
+        let source = peer.source()
         switch request {
         // Answered from memory, on the event loop.
         case .hello:
@@ -104,16 +126,11 @@ public final class Dispatcher: Sendable {
                     })
             }
         case .forgotPassword(let who):
-            // The same answer, at once, whether or not the account exists; the work happens afterwards.
-            let caller = peer.caller()
-            if !pool.submit({ flows.forgotPassword(who, caller: caller) }) {
-                logger.warning("worker queue full; forgot_password dropped", metadata: ["event": "busy"])
-            }
-            return .reply(.empty)
+            return forgotPassword(who, peer: peer)
 
         // Hashing or writing: on the worker pool.
         case .createUser(let username, let email, let password, let flags):
-            return offload(id, op, sink) { () throws(AccountError) in
+            return offload(id, op, sink, source) { () throws(AccountError) in
                 .user(
                     WireMapping.record(
                         try flows.createUser(
@@ -121,85 +138,70 @@ public final class Dispatcher: Sendable {
                             caller: peer.caller())))
             }
         case .login(let username, let password, let wantToken, let context):
-            if let refusal = rateLimitRefusal(id, op, peer) { return refusal }
-            return offload(id, op, sink) { () throws(AccountError) in
-                let result: (user: User, session: (token: SecretBytes, expiresAt: Int64)?)
-                do throws(AccountError) {
-                    result = try flows.login(
-                        username: username, password: password, wantToken: wantToken, caller: peer.caller(context))
-                } catch {
-                    self.chargeFailure(error, peer: peer)
-                    throw error
-                }
+            return checkPassword(id, op, sink, peer, peer.source(context), retryOf: (username, context)) {
+                () throws(AccountError) in
+                let result = try flows.login(
+                    username: username, password: password, wantToken: wantToken, caller: peer.caller(context))
                 return .login(
                     user: WireMapping.record(result.user),
                     token: result.session.map { IssuedToken(token: $0.token, expiresAt: $0.expiresAt) })
             }
         case .changePassword(let username, let old, let new):
-            if let refusal = rateLimitRefusal(id, op, peer) { return refusal }
-            return offload(id, op, sink) { () throws(AccountError) in
-                do throws(AccountError) {
-                    _ = try flows.changePassword(username: username, old: old, new: new, caller: peer.caller())
-                } catch {
-                    self.chargeFailure(error, peer: peer)
-                    throw error
-                }
+            return checkPassword(id, op, sink, peer, source, retryOf: nil) { () throws(AccountError) in
+                _ = try flows.changePassword(username: username, old: old, new: new, caller: peer.caller())
                 return .empty
             }
         case .setPassword(let selector, let password):
-            return offload(id, op, sink) { () throws(AccountError) in
+            return offload(id, op, sink, source) { () throws(AccountError) in
                 _ = try flows.setPassword(WireMapping.ref(selector), password: password, caller: peer.caller())
                 return .empty
             }
         case .listUsers(let limit, let page, let order, let descending):
-            return offload(id, op, sink) { () throws(AccountError) in
+            return offload(id, op, sink, source) { () throws(AccountError) in
                 let result = try flows.accounts.listUsers(
                     limit: Int(limit), page: Int(page), order: WireMapping.order(order), descending: descending)
                 return .users(total: UInt32(clamping: result.total), users: result.users.map(WireMapping.record))
             }
         case .updateUser(let selector, let email, let mask, let values):
-            return offload(id, op, sink) { () throws(AccountError) in
+            return offload(id, op, sink, source) { () throws(AccountError) in
                 let result = try flows.updateUser(
                     WireMapping.ref(selector), email: email, setFlags: WireMapping.flags(mask),
                     flagValues: WireMapping.flags(values), caller: peer.caller())
                 return .updated(user: WireMapping.record(result.user), changed: result.changed)
             }
         case .deleteUser(let selector):
-            return offload(id, op, sink) { () throws(AccountError) in
+            return offload(id, op, sink, source) { () throws(AccountError) in
                 _ = try flows.deleteUser(WireMapping.ref(selector), caller: peer.caller())
                 return .empty
             }
         case .revokeToken(let token):
-            return offload(id, op, sink) { () throws(AccountError) in
+            return offload(id, op, sink, source) { () throws(AccountError) in
                 try flows.revokeToken(token)
                 return .empty
             }
         case .revokeTokens(let selector):
-            return offload(id, op, sink) { () throws(AccountError) in
+            return offload(id, op, sink, source) { () throws(AccountError) in
                 .count(UInt32(clamping: try flows.revokeTokens(WireMapping.ref(selector))))
             }
         case .issueToken(let selector, let label, let ttl):
-            return offload(id, op, sink) { () throws(AccountError) in
+            return offload(id, op, sink, source) { () throws(AccountError) in
                 let issued = try flows.issueToken(
                     WireMapping.ref(selector), label: label, ttlSeconds: ttl, caller: peer.caller())
                 return .issuedToken(IssuedToken(token: issued.token, expiresAt: issued.expiresAt))
             }
         case .resetPassword(let token, let password):
-            return offload(id, op, sink) { () throws(AccountError) in
+            return redeemToken(id, op, sink, peer) { () throws(AccountError) in
                 try flows.resetPassword(token: token, password: password, caller: peer.caller())
                 return .empty
             }
         case .requestVerify(let selector):
-            return offload(id, op, sink) { () throws(AccountError) in
-                try flows.requestVerify(WireMapping.ref(selector), caller: peer.caller())
-                return .empty
-            }
+            return requestVerify(id, op, selector, peer: peer, sink: sink)
         case .verifyEmail(let token):
-            return offload(id, op, sink) { () throws(AccountError) in
+            return redeemToken(id, op, sink, peer) { () throws(AccountError) in
                 .user(WireMapping.record(try flows.verifyEmail(token: token, caller: peer.caller())))
             }
         case .listEvents(let selector, let since, let limit):
-            return offload(id, op, sink) { () throws(AccountError) in
+            return offload(id, op, sink, source) { () throws(AccountError) in
                 .events(
                     try flows.listEvents(selector.map(WireMapping.ref), since: since, limit: Int(limit)).map {
                         EventRecord(
@@ -213,7 +215,7 @@ public final class Dispatcher: Sendable {
         case .linux(let request):
             return handleLinux(id, op, request, peer: peer, sink: sink)
         case .accountStatus(let username):
-            return accountStatus(username: username)
+            return accountStatus(op, username: username, peer: peer)
         case .unlockUser(let selector):
             return unlockUser(id, op, selector, peer: peer, sink: sink)
         }
@@ -221,26 +223,28 @@ public final class Dispatcher: Sendable {
 
     // MARK: - Helpers
 
-    /// The refusal of an opcode this peer may not use, logged with the peer.
+    /// The refusal of an opcode this peer may not use, logged (counted) with the peer.
     func denial(_ op: Opcode, peer: PeerContext) -> Outcome {
-        logger.warning(
-            "permission denied",
+        repeats.note(
+            .warning, "permission denied", event: "permission_denied", source: "\(peer.source())",
             metadata: [
-                "event": "permission_denied", "op": "\(op)", "peer_uid": "\(peer.credentials.uid)",
-                "peer_pid": "\(peer.credentials.pid)",
+                "op": "\(op)", "peer_uid": "\(peer.credentials.uid)", "peer_pid": "\(peer.credentials.pid)",
             ])
         return .failure(.permissionDenied, "Permission denied: \(op) needs an admin peer")
     }
 
-    /// Runs `work` on the worker pool; answers "busy" when its queue is full.
+    /// Runs `work` on `pool` (the worker pool by default) in `source`'s
+    /// share; answers "busy" (the only failure) when that share or the queue is full.
     func offload(
-        _ id: UInt32, _ op: Opcode, _ sink: ResponseSink, _ work: @escaping @Sendable () throws(AccountError) -> Reply
+        _ id: UInt32, _ op: Opcode, _ sink: ResponseSink, _ source: RequestSource, on pool: WorkerPool? = nil,
+        _ work: @escaping @Sendable () throws(AccountError) -> Reply
     ) -> Outcome {
-        let accepted = pool.submit {
+        let accepted = (pool ?? self.pool).submit(source: source) {
             sink.deliver(Self.encode(id, op, Self.answer(work)), requestID: id)
         }
         if accepted { return .deferred }
-        logger.warning("worker queue full", metadata: ["event": "busy", "op": "\(op)"])
+        repeats.note(
+            .warning, "worker queue full; answered busy", event: "busy", source: "\(source)", metadata: ["op": "\(op)"])
         return .failure(.busy, AccountError(.busy).reason)
     }
 

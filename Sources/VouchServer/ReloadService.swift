@@ -50,7 +50,7 @@ final class ReloadService: Service {
             return active
         }
         // Applied at once: the log level, the password policy, the hashing cost,
-        // the lockout policy and the login rate limit.
+        // the lockout policy and the rate limits.
         var next = active
         next.logLevel = loaded.logLevel
         next.passwordMinLength = loaded.passwordMinLength
@@ -61,6 +61,9 @@ final class ReloadService: Service {
         next.lockoutUnlockTime = loaded.lockoutUnlockTime
         next.lockoutExemptSuperuser = loaded.lockoutExemptSuperuser
         next.loginFailuresPerMinute = loaded.loginFailuresPerMinute
+        next.tokenRequestsPerMinute = loaded.tokenRequestsPerMinute
+        next.tokenRequestsPerAccountPerHour = loaded.tokenRequestsPerAccountPerHour
+        next.tokenFailuresPerMinute = loaded.tokenFailuresPerMinute
         // Everything else needs a restart: kept, and said so.
         let kept = Self.differingKeys(next, loaded)
         if !kept.isEmpty {

@@ -17,6 +17,8 @@ public struct ListenerOptions: Sendable {
     /// Open connections at most, in total and per peer uid (0: no cap).
     public var maxConnections: Int = 1024
     public var maxConnectionsPerUID: Int = 64
+    /// Of `maxConnections`, slots only root and admins may take.
+    public var reservedConnections: Int = 16
     /// Seconds without a request before an idle connection is closed (0: never).
     public var idleTimeoutSeconds: Int64 = 300
 
@@ -92,12 +94,20 @@ public final class SocketServer: Service {
         let logger = self.logger
         let limits = ConnectionLimits(
             maxFrameBytes: options.maxFrameBytes, maxRequestsInFlight: options.maxRequestsInFlight)
-        let limiter = ConnectionLimiter(maxTotal: options.maxConnections, maxPerUID: options.maxConnectionsPerUID)
+        let limiter = ConnectionLimiter(
+            maxTotal: options.maxConnections, maxPerUID: options.maxConnectionsPerUID,
+            reserved: options.reservedConnections)
+        let repeats = dispatcher.repeats
         let idleTimeout: TimeAmount? =
             options.idleTimeoutSeconds > 0 ? .seconds(options.idleTimeoutSeconds) : nil
         let frameTimeout = ConnectionDeadlineHandler.frameTimeout(idleTimeout: idleTimeout)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: options.backlog)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptErrorLogger(repeats: repeats))
+                }
+            }
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 256 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -108,18 +118,17 @@ public final class SocketServer: Service {
                         logger.warning("could not read peer credentials; closing connection")
                         throw ServerStartupError(description: "no peer credentials")
                     }
-                    if let reason = limiter.admit(uid: credentials.uid) {
-                        logger.notice(
-                            "connection refused: \(reason)",
-                            metadata: [
-                                "event": "connection_limit", "peer_uid": "\(credentials.uid)",
-                                "peer_pid": "\(credentials.pid)",
-                            ])
+                    let isAdmin = authorizer.isAdmin(credentials)
+                    if let reason = limiter.admit(uid: credentials.uid, privileged: isAdmin) {
+                        repeats.note(
+                            .notice, "connection refused: \(reason)", event: "connection_limit",
+                            source: "uid \(credentials.uid)",
+                            metadata: ["peer_uid": "\(credentials.uid)", "peer_pid": "\(credentials.pid)"])
                         try channel.pipeline.syncOperations.addHandler(RefuseConnectionHandler(reason: reason))
                         return
                     }
                     channel.closeFuture.whenComplete { _ in limiter.release(uid: credentials.uid) }
-                    let peer = PeerContext(credentials: credentials, isAdmin: authorizer.isAdmin(credentials))
+                    let peer = PeerContext(credentials: credentials, isAdmin: isAdmin)
                     registry.add(channel)
                     try channel.pipeline.syncOperations.addHandler(
                         ConnectionDeadlineHandler(

@@ -2,24 +2,24 @@ import Logging
 import ServiceLifecycle
 import VouchCore
 
-/// The store and the worker pool as a `Service`: started first, stopped last,
+/// The store and the worker pools as a `Service`: started first, stopped last,
 /// after the server has drained, so no answered write is cut short.
 final class StoreService: Service {
     let store: SQLiteUserStore
-    let pool: WorkerPool
+    let pools: [WorkerPool]
     let events: EventRecorder
     let logger: Logger
 
-    init(store: SQLiteUserStore, pool: WorkerPool, events: EventRecorder, logger: Logger) {
+    init(store: SQLiteUserStore, pools: [WorkerPool], events: EventRecorder, logger: Logger) {
         self.store = store
-        self.pool = pool
+        self.pools = pools
         self.events = events
         self.logger = logger
     }
 
     func run() async throws {
         try? await gracefulShutdown()
-        pool.shutdown()
+        for pool in pools { pool.shutdown() }
         events.shutdown()
         store.checkpointAndClose()
         logger.info("database closed")

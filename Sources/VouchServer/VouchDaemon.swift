@@ -122,21 +122,26 @@ public enum VouchDaemon {
             revokeSessionsOnPasswordChange: config.revokeSessionsOnPasswordChange,
             logUnknownUsernames: config.logUnknownUsernames, logger: logger, logins: logins)
 
-        let pool = WorkerPool(threads: config.workerThreads, queueLimit: config.workerQueueLimit, name: "vouch-hash")
+        let pool = WorkerPool(
+            threads: config.workerThreads, queueLimit: config.workerQueueLimit,
+            queuePerSource: config.workerQueuePerSource, name: "vouch-hash")
+        // forgot_password and request_verify: database writes and hooks, never in the way of logins.
+        let tokenPool = WorkerPool(threads: 1, queueLimit: 64, queuePerSource: 8, name: "vouch-token")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let metrics = ServerMetrics()
         let authorizer = Authorizer(adminGroup: config.adminGroup)
-        let rateLimiter = LoginRateLimiter(failuresPerMinute: config.loginFailuresPerMinute)
+        let limits = RequestLimits(config: config)
         let dispatcher = Dispatcher(
             flows: flows, pool: pool, metrics: metrics, authorizer: authorizer,
             maxFrameBytes: config.maxFrameBytes, logger: logger,
-            data: DataService(accounts: accounts, store: store), rateLimiter: rateLimiter)
+            data: DataService(accounts: accounts, store: store), limits: limits, tokenPool: tokenPool)
         var listener = ListenerOptions(
             socketPath: config.socketPath, socketMode: config.socketMode, socketGroup: config.socketGroup,
             inheritedFD: inheritedFD, maxFrameBytes: config.maxFrameBytes)
         listener.maxRequestsInFlight = config.maxRequestsInFlight
-        listener.maxConnections = config.maxConnections
+        listener.maxConnections = FileLimit.fitConnections(config.maxConnections, logger: logger)
         listener.maxConnectionsPerUID = config.maxConnectionsPerUID
+        listener.reservedConnections = config.reservedConnections
         listener.idleTimeoutSeconds = config.idleTimeout
 
         let server = SocketServer(
@@ -158,6 +163,11 @@ public enum VouchDaemon {
                 )
             ) { _ in notifier.watchdogPing() }
         }
+        // Counted log lines (rate limited, busy, refused) summarised once per interval.
+        let repeatFlush = group.next().scheduleRepeatedTask(
+            initialDelay: .seconds(RepeatLog.interval.components.seconds),
+            delay: .seconds(RepeatLog.interval.components.seconds)
+        ) { _ in dispatcher.repeats.flush() }
 
         let reload = ReloadService(
             configPath: configPath, overrides: overrides, current: config, notifier: notifier, logger: logger
@@ -168,11 +178,11 @@ public enum VouchDaemon {
                 hasher: PasswordHasher(parameters: next.argon2),
                 policy: PasswordPolicy(config: next))
             accounts.setLockoutPolicy(LockoutPolicy(config: next))
-            rateLimiter.setFailuresPerMinute(next.loginFailuresPerMinute)
+            limits.reconfigure(next)
             logins.reconfigure(LoginSettings(config: next))
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: StoreService(store: store, pool: pool, events: events, logger: logger)),
+            .init(service: StoreService(store: store, pools: [tokenPool, pool], events: events, logger: logger)),
             .init(service: TokenMaintenanceService(tokens: tokens, pool: pool, interval: .seconds(60))),
             .init(service: reload),
         ]
@@ -193,10 +203,13 @@ public enum VouchDaemon {
             try await serviceGroup.run()
         } catch {
             watchdog?.cancel()
+            repeatFlush.cancel()
             try? await group.shutdownGracefully()
             throw error
         }
         watchdog?.cancel()
+        repeatFlush.cancel()
+        dispatcher.repeats.flush()
         try? await group.shutdownGracefully()
         logger.info("stopped")
     }

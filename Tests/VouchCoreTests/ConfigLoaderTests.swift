@@ -76,9 +76,11 @@ import Testing
             hook_concurrency = 2
             worker_threads = 3
             worker_queue_limit = 10
+            worker_queue_per_source = 4
             max_frame_bytes = 1024
             max_connections = 100
             max_connections_per_uid = 5
+            reserved_connections = 3
             idle_timeout = 90s
             max_requests_in_flight = 8
             lockout_deny = 0
@@ -86,6 +88,9 @@ import Testing
             lockout_unlock_time = 0
             lockout_exempt_superuser = no
             login_failures_per_minute = 7
+            token_requests_per_minute = 4
+            token_requests_per_account_per_hour = 2
+            token_failures_per_minute = 6
             userdb = yes
             userdb_socket = /tmp/v/userdb.sock
             uid_range = 200000-299999
@@ -117,9 +122,11 @@ import Testing
         #expect(c.hookConcurrency == 2)
         #expect(c.workerThreads == 3)
         #expect(c.workerQueueLimit == 10)
+        #expect(c.workerQueuePerSource == 4)
         #expect(c.maxFrameBytes == 1024)
         #expect(c.maxConnections == 100)
         #expect(c.maxConnectionsPerUID == 5)
+        #expect(c.reservedConnections == 3)
         #expect(c.idleTimeout == 90)
         #expect(c.maxRequestsInFlight == 8)
         #expect(c.lockoutDeny == 0)
@@ -127,6 +134,9 @@ import Testing
         #expect(c.lockoutUnlockTime == 0)
         #expect(c.lockoutExemptSuperuser == false)
         #expect(c.loginFailuresPerMinute == 7)
+        #expect(c.tokenRequestsPerMinute == 4)
+        #expect(c.tokenRequestsPerAccountPerHour == 2)
+        #expect(c.tokenFailuresPerMinute == 6)
         #expect(c.logLevel == "debug")
         #expect(c.loggerLevel == .debug)
         #expect(c.logUnknownUsernames)
@@ -141,7 +151,7 @@ import Testing
         #expect(c.loginHome == "/srv/home/%u")
         #expect(c.loginShell == "/bin/sh")
         #expect(c.passwordMaxAge == 90 * 86400)
-        #expect(ConfigLoader.keyNames.count == 39)
+        #expect(ConfigLoader.keyNames.count == 44)
     }
 
     @Test func syntaxVariants() throws {

@@ -44,6 +44,30 @@ import Testing
         #expect(ran.withLock { $0 } == [0, 1, 2])  // FIFO, the refused job never ran
     }
 
+    @Test func sourcesTakeTurnsAndOneSourceCannotFillTheQueue() {
+        let pool = WorkerPool(threads: 1, queueLimit: 100, queuePerSource: 4, name: "test")
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let ran = Locked<[String]>([])
+        let flooder = RequestSource(uid: 1000)
+        let victim = RequestSource(uid: 1001)
+        #expect(
+            pool.submit(source: flooder) {
+                started.signal()
+                release.wait()
+            })
+        started.wait()
+        // The flooder's share is 4 waiting jobs; the fifth is refused.
+        let accepted = (0..<10).filter { i in pool.submit(source: flooder) { ran.withLock { $0.append("f\(i)") } } }
+        #expect(accepted.count == 4)
+        // The victim's jobs, queued after, run in turn with the flooder's, not after them.
+        #expect(pool.submit(source: victim) { ran.withLock { $0.append("v0") } })
+        #expect(pool.submit(source: victim) { ran.withLock { $0.append("v1") } })
+        release.signal()
+        pool.shutdown()
+        #expect(ran.withLock { $0 } == ["f0", "v0", "f1", "v1", "f2", "f3"])
+    }
+
     @Test func zeroThreadsMeansOnePerCore() {
         let pool = WorkerPool(threads: 0, queueLimit: 1, name: "test")
         defer { pool.shutdown() }

@@ -262,23 +262,24 @@ import VouchSecrets
         let (second, _) = try await nextToken(hooks, "request_verify", seen: &seen)
 
         let forged = "vev_" + String(repeating: "A", count: 43)
-        for bad in [forged, "garbage", session.token.text, reset, String(first.dropLast())] {
+        // The second request replaced the first token: one outstanding per account.
+        for bad in [forged, "garbage", session.token.text, reset, String(second.dropLast()), first] {
             let r = await refusal { () async throws(VouchClientError) in
                 try await client.verifyEmail(token: .text(bad))
             }
             #expect(r.status == .invalidToken, "token \(bad.prefix(6))...")
         }
-        let verified = try await client.verifyEmail(token: .text(first))
+        let verified = try await client.verifyEmail(token: .text(second))
         #expect(verified.id == alice.id)
         #expect(verified.flags.contains(.verified))
         #expect(try await client.user(.id(alice.id)).flags.contains(.verified))
-        // Already verified (with the second, still valid, token); the first is used up.
-        let twice = await refusal { () async throws(VouchClientError) in
-            try await client.verifyEmail(token: .text(second))
+        // Already verified: no new token; the one used is used up.
+        let again = await refusal { () async throws(VouchClientError) in
+            try await client.requestVerify(.any("alice"))
         }
-        #expect(twice.status == .alreadyVerified)
+        #expect(again.status == .alreadyVerified)
         let used = await refusal { () async throws(VouchClientError) in
-            try await client.verifyEmail(token: .text(first))
+            try await client.verifyEmail(token: .text(second))
         }
         #expect(used.status == .invalidToken)
         let hook = try await hooks.waitForRecorded("verify")

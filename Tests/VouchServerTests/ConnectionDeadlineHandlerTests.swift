@@ -19,6 +19,8 @@ import Testing
     }
 
     static let ping: [UInt8] = [0, 0, 0, 6, 1, 2, 0, 0, 0, 1]
+    /// A request that is not a keepalive (get_user's opcode; the body does not matter here).
+    static let request: [UInt8] = [0, 0, 0, 6, 1, 0x14, 0, 0, 0, 1]
 
     func send(_ channel: EmbeddedChannel, _ bytes: [UInt8]) throws {
         try channel.writeInbound(channel.allocator.buffer(bytes: bytes))
@@ -35,14 +37,27 @@ import Testing
     @Test func requestsPostponeIdlenessAndAConnectionWithARequestInFlightIsNotIdle() throws {
         let channel = try Self.channel()
         channel.embeddedEventLoop.advanceTime(by: .seconds(2))
-        try send(channel, Self.ping)  // a request, not answered yet
+        try send(channel, Self.request)  // a request, not answered yet
         channel.embeddedEventLoop.advanceTime(by: .seconds(30))
         #expect(channel.isActive)
-        try channel.writeOutbound(channel.allocator.buffer(bytes: [0, 0, 0, 8, 1, 2, 0, 0, 0, 1, 0, 0]))
+        try channel.writeOutbound(channel.allocator.buffer(bytes: [0, 0, 0, 8, 1, 0x14, 0, 0, 0, 1, 0, 0]))
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(2999))
         #expect(channel.isActive)
         channel.embeddedEventLoop.advanceTime(by: .seconds(1))
         #expect(!channel.isActive)
+    }
+
+    @Test func pingsAreKeepalivesThatDoNotPostponeIdleness() throws {
+        let channel = try Self.channel()
+        let answer: [UInt8] = [0, 0, 0, 8, 1, 2, 0, 0, 0, 1, 0, 0]
+        for _ in 0..<5 {
+            channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
+            try send(channel, Self.ping)
+            try channel.writeOutbound(channel.allocator.buffer(bytes: answer))
+        }
+        #expect(channel.isActive)  // 2.5 s
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
+        #expect(!channel.isActive, "closed at the idle timeout despite the pings")
     }
 
     @Test func pipelinedRequestsAnsweredInOneWriteLeaveNothingInFlight() throws {

@@ -64,12 +64,18 @@ public struct VouchConfig: Hashable, Sendable {
     /// Hashing jobs that may wait for a worker before "busy" is answered
     /// (`worker_queue_limit`, 256).
     public var workerQueueLimit: Int = 256
+    /// Of those, jobs one source may have waiting (`worker_queue_per_source`,
+    /// 32): a peer uid, or for root and admins one PAM service and remote host.
+    /// Sources take turns at the workers.
+    public var workerQueuePerSource: Int = 32
     /// Largest frame accepted, in bytes (`max_frame_bytes`, 65536; 1024...16 MiB).
     public var maxFrameBytes: Int = 64 * 1024
     /// Open client connections at most (`max_connections`, 1024).
     public var maxConnections: Int = 1024
     /// Open client connections per peer uid at most (`max_connections_per_uid`, 64).
     public var maxConnectionsPerUID: Int = 64
+    /// Of `maxConnections`, slots only root and admins may take (`reserved_connections`, 16).
+    public var reservedConnections: Int = 16
     /// Seconds a connection may stay idle before it is closed (`idle_timeout`, 5m).
     public var idleTimeout: Int64 = 300
     /// Requests one connection may have in flight (`max_requests_in_flight`,
@@ -90,9 +96,20 @@ public struct VouchConfig: Hashable, Sendable {
     /// Whether users with the superuser flag are never locked out
     /// (`lockout_exempt_superuser`, yes), like root with pam_faillock.
     public var lockoutExemptSuperuser: Bool = true
-    /// Failed logins per minute allowed from one peer uid (`login_failures_per_minute`,
-    /// 30); more are refused without checking the password.  0 disables the limit.
+    /// Failed logins per minute allowed from one source (`login_failures_per_minute`,
+    /// 30): a peer uid, or for root and admins (PAM) one service and remote
+    /// host; more are refused without checking the password.  0 disables the limit.
     public var loginFailuresPerMinute: Int = 30
+    /// forgot_password and request_verify requests per minute from one peer
+    /// uid (`token_requests_per_minute`, 10).  0: no limit.
+    public var tokenRequestsPerMinute: Int = 10
+    /// Reset or verification tokens issued per account per hour
+    /// (`token_requests_per_account_per_hour`, 5); more requests are answered
+    /// as usual but do nothing.  0: no limit.
+    public var tokenRequestsPerAccountPerHour: Int = 5
+    /// Failed reset_password and verify_email per minute from one peer uid
+    /// (`token_failures_per_minute`, 10).  0: no limit.
+    public var tokenFailuresPerMinute: Int = 10
 
     // MARK: Linux logins (docs/LINUX-LOGINS.md)
 

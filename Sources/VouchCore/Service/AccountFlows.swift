@@ -220,16 +220,27 @@ public final class AccountFlows: Sendable {
     // MARK: - Forgot and reset password
 
     /// Creates a reset token for an active user named by username or email and
-    /// hands it to the `forgot_password` hook.  Never says whether the account
+    /// hands it to the `forgot_password` hook; the new token replaces any the
+    /// user had outstanding.  Nothing happens when `admit` refuses the
+    /// account (too many requests for it).  Never says whether the account
     /// exists: it returns nothing and throws nothing.
-    public func forgotPassword(_ usernameOrEmail: String, caller: Caller) {
+    public func forgotPassword(
+        _ usernameOrEmail: String, caller: Caller, admit: (_ userId: Int64) -> Bool = { _ in true }
+    ) {
         guard let user = accounts.cache.user(named: usernameOrEmail) ?? accounts.cache.user(email: usernameOrEmail),
             user.isActive
         else {
             logger.debug("forgot password: no active user", metadata: ["peer_uid": "\(caller.uid)"])
             return
         }
+        guard admit(user.id) else {
+            logger.debug(
+                "forgot password: too many requests for this account",
+                metadata: ["user_id": "\(user.id)", "peer_uid": "\(caller.uid)"])
+            return
+        }
         do {
+            try tokens.revokeAll(userId: user.id, purpose: .resetPassword)
             let issued = try tokens.issue(
                 .resetPassword, userId: user.id, fingerprint: Self.fingerprint(user.passwordHash))
             events.record(
@@ -265,11 +276,19 @@ public final class AccountFlows: Sendable {
 
     // MARK: - Verify email
 
-    public func requestVerify(_ ref: UserRef, caller: Caller) throws(AccountError) {
+    /// Sends a verification token (replacing the user's outstanding one) to
+    /// the `request_verify` hook; "rate limited" when `admit` refuses the account.
+    public func requestVerify(
+        _ ref: UserRef, caller: Caller, admit: (_ userId: Int64) -> Bool = { _ in true }
+    ) throws(AccountError) {
         let user = try accounts.user(ref)
         guard user.isActive else { throw AccountError(.inactive) }
         guard !user.isVerified else { throw AccountError(.alreadyVerified) }
         guard let email = user.email else { throw AccountError.invalidInput("The user has no email address") }
+        guard admit(user.id) else {
+            throw AccountError(.rateLimited, "Too many verification requests for this account; try again later")
+        }
+        try tokens.revokeAll(userId: user.id, purpose: .verifyEmail)
         let issued = try tokens.issue(
             .verifyEmail, userId: user.id, fingerprint: Self.fingerprint(IdentityRules.canonicalKey(email)))
         events.record(

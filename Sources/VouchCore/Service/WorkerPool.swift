@@ -1,17 +1,26 @@
 import Glibc
 
 /// A fixed set of OS threads running blocking jobs (password hashing) off
-/// the event loop, fed by a bounded FIFO queue.
+/// the event loop, fed by a bounded queue that is fair across sources.
 ///
-/// `submit` refuses a job instead of queueing it without bound, so an
-/// overloaded daemon answers "busy" at once.  Call `shutdown()` before
-/// dropping the pool: the threads keep it alive until then.
+/// Each `RequestSource` has its own FIFO of at most `queuePerSource` jobs,
+/// and the threads take one job from each source with work in turn (round
+/// robin), so a source that floods the pool waits behind itself: another
+/// source's job waits for at most one job of each busy source.  `submit`
+/// refuses a job instead of queueing it without bound (the source's share or
+/// the whole queue is full), so an overloaded daemon answers "busy" at once.
+/// Call `shutdown()` before dropping the pool: the threads keep it alive until then.
 public final class WorkerPool: @unchecked Sendable {
-    // Guarded by `mutex`: queue, head, count, stopping, joined.
+    public typealias Job = @Sendable () -> Void
+
+    // Guarded by `mutex`: queues, turns, turnsHead, count, stopping, joined.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let notEmpty: UnsafeMutablePointer<pthread_cond_t>
-    private var queue: [(@Sendable () -> Void)?]
-    private var head = 0
+    /// Waiting jobs of each source with work.
+    private var queues: [RequestSource: [Job]] = [:]
+    /// Sources with work, in the order their next job runs (from `turnsHead`).
+    private var turns: [RequestSource] = []
+    private var turnsHead = 0
     private var count = 0
     private var stopping = false
     private var joined = false
@@ -19,17 +28,19 @@ public final class WorkerPool: @unchecked Sendable {
 
     public let threadCount: Int
     public let queueLimit: Int
+    public let queuePerSource: Int
     /// For logs; threads are not named (pthread_setname_np needs _GNU_SOURCE).
     public let name: String
 
     /// `threads` 0 means one per online core; `queueLimit` is the number of
-    /// jobs that may wait for a thread (at least 1).
-    public init(threads: Int, queueLimit: Int, name: String) {
+    /// jobs that may wait for a thread (at least 1), `queuePerSource` the
+    /// number one source may have waiting (0: up to `queueLimit`).
+    public init(threads: Int, queueLimit: Int, queuePerSource: Int = 0, name: String) {
         let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         threadCount = threads > 0 ? threads : max(1, cores)
         self.queueLimit = max(1, queueLimit)
+        self.queuePerSource = queuePerSource > 0 ? min(queuePerSource, self.queueLimit) : self.queueLimit
         self.name = name
-        queue = Array(repeating: nil, count: self.queueLimit)
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
@@ -48,13 +59,22 @@ public final class WorkerPool: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Queues `job`; false (and the job is not run) when the queue is full
-    /// or the pool is shutting down.
-    public func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
+    /// Queues `job` behind the other jobs of `source`; false (and the job is
+    /// not run) when the source's share or the whole queue is full, or the
+    /// pool is shutting down.
+    public func submit(source: RequestSource = .daemon, _ job: @escaping Job) -> Bool {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         guard !stopping, count < queueLimit else { return false }
-        queue[(head + count) % queueLimit] = job
+        if var waiting = queues[source] {
+            guard waiting.count < queuePerSource else { return false }
+            queues[source] = nil  // keep the array uniquely referenced while appending
+            waiting.append(job)
+            queues[source] = waiting
+        } else {
+            queues[source] = [job]
+            turns.append(source)
+        }
         count += 1
         pthread_cond_signal(notEmpty)
         return true
@@ -111,16 +131,26 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     /// The next job, or nil when stopping and the queue is empty.
-    private func next() -> (@Sendable () -> Void)? {
+    private func next() -> Job? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         while count == 0 && !stopping {
             pthread_cond_wait(notEmpty, mutex)
         }
         guard count > 0 else { return nil }
-        let job = queue[head]
-        queue[head] = nil
-        head = (head + 1) % queueLimit
+        let source = turns[turnsHead]
+        turnsHead += 1
+        var waiting = queues.removeValue(forKey: source)!
+        let job = waiting.removeFirst()
+        if !waiting.isEmpty {
+            queues[source] = waiting
+            turns.append(source)  // its next job waits for one of every other source's
+        }
+        // Drop the turns taken once they are half the array (amortised O(1)).
+        if turnsHead >= 32, turnsHead * 2 >= turns.count {
+            turns.removeFirst(turnsHead)
+            turnsHead = 0
+        }
         count -= 1
         return job
     }
