@@ -167,6 +167,24 @@ static int drops_connection(int rc) {
            rc == VOUCH_ERR_BAD_REQUEST || rc == VOUCH_ERR_REFUSED;
 }
 
+/* After a send that found the connection closed: whether the daemon's
+ * connection-level refusal (request id 0) is waiting to be read; its message
+ * goes to last_message.  Anything else is dropped. */
+static int read_refusal(vouch_client *c, vch_buf *reply, uint8_t opcode, int64_t deadline) {
+    int saved = errno;
+    int refused = 0;
+    if (read_frame(c, reply, deadline) == VOUCH_OK) {
+        uint16_t st = 0;
+        vch_reader rr;
+        refused = vch_parse_response(reply->data, reply->len, opcode, 0, &st, &rr, c->last_message,
+                                     sizeof c->last_message) == VOUCH_ERR_REFUSED;
+    }
+    vch_buf_free(reply);
+    vch_buf_init(reply);
+    errno = saved;
+    return refused;
+}
+
 int vch_roundtrip(vouch_client *c, vch_buf *req, uint8_t opcode, uint32_t id, vch_buf *reply,
                   uint16_t *status, vch_reader *r) {
     int64_t deadline = vch_now_ms() + c->timeout_ms;
@@ -177,30 +195,22 @@ int vch_roundtrip(vouch_client *c, vch_buf *req, uint8_t opcode, uint32_t id, vc
     if (req->len - VCH_LENGTH_PREFIX > c->max_request) return VOUCH_ERR_TOO_LONG;
     errno = 0; /* an end of file sets none: last_errno is then 0 */
     int reused = c->fd >= 0;
-    rc = vch_ensure_connected(c, deadline);
-    if (rc == VOUCH_OK) rc = send_all(c, req->data, req->len, deadline);
-    if (rc == VOUCH_ERR_CLOSED && reused) {
-        /* The daemon had closed the connection (idle timeout, restart) before
-         * the whole request reached it: it cannot have acted on it.  Once
-         * more, on a new connection. */
-        vch_disconnect(c);
+    for (int attempt = 0;; attempt++) {
         rc = vch_ensure_connected(c, deadline);
         if (rc == VOUCH_OK) rc = send_all(c, req->data, req->len, deadline);
-    }
-    /* A daemon that refused the connection may have closed it before the
-     * request went out: its refusal frame is still there to read. */
-    if (rc == VOUCH_OK || rc == VOUCH_ERR_CLOSED) {
-        int sent = rc;
-        rc = read_frame(c, reply, deadline);
-        if (rc == VOUCH_OK && sent != VOUCH_OK) {
-            uint16_t st = 0;
-            vch_reader rr;
-            rc = vch_parse_response(reply->data, reply->len, opcode, 0, &st, &rr, c->last_message,
-                                    sizeof c->last_message) == VOUCH_ERR_REFUSED
-                     ? VOUCH_ERR_REFUSED
-                     : sent;
+        if (rc != VOUCH_ERR_CLOSED || c->fd < 0) break;
+        /* The daemon closed the connection before the whole request reached
+         * it, so it cannot have acted on it.  A daemon that refused the
+         * connection (a connection limit) left its refusal frame to read. */
+        if (read_refusal(c, reply, opcode, deadline)) {
+            rc = VOUCH_ERR_REFUSED;
+            break;
         }
+        if (!reused || attempt > 0) break;
+        /* Closed for being idle, or a restart: once more, on a new connection. */
+        vch_disconnect(c);
     }
+    if (rc == VOUCH_OK) rc = read_frame(c, reply, deadline);
     if (rc == VOUCH_OK)
         rc = vch_parse_response(reply->data, reply->len, opcode, id, status, r, c->last_message,
                                 sizeof c->last_message);
