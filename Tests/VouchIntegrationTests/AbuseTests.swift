@@ -130,6 +130,7 @@ import VouchProtocol
         #expect(again.count(.rateLimited) >= 495, "\(again)")
         let lines = daemon.log_().split(separator: "\n").filter {
             $0.contains("uid \(Self.attackerUID)") && ($0.contains("rate_limited") || $0.contains("event=busy"))
+                && !$0.contains(" more in the last ")  // the 10 s summary, which a slow machine may reach
         }
         // One line per kind (rate limited, busy) and source, until the 10 s summary.
         #expect(lines.count >= 1 && lines.count <= 2, "\(lines.count) lines: \(lines.prefix(5))")
