@@ -179,17 +179,18 @@ int vch_roundtrip(vouch_client *c, vch_buf *req, uint8_t opcode, uint32_t id, vc
     int reused = c->fd >= 0;
     rc = vch_ensure_connected(c, deadline);
     if (rc == VOUCH_OK) rc = send_all(c, req->data, req->len, deadline);
-    if (rc == VOUCH_ERR_CLOSED && reused) {
+    if (rc == VOUCH_ERR_CLOSED && reused && c->path != NULL) {
         /* The daemon had closed the connection (idle timeout, restart) before
          * the whole request reached it: it cannot have acted on it.  Once
-         * more, on a new connection. */
+         * more, on a new connection (a handle made from an fd has no path to
+         * reconnect to: it keeps the old connection, to read a refusal). */
         vch_disconnect(c);
         rc = vch_ensure_connected(c, deadline);
         if (rc == VOUCH_OK) rc = send_all(c, req->data, req->len, deadline);
     }
     /* A daemon that refused the connection may have closed it before the
      * request went out: its refusal frame is still there to read. */
-    if (rc == VOUCH_OK || rc == VOUCH_ERR_CLOSED) {
+    if (rc == VOUCH_OK || (rc == VOUCH_ERR_CLOSED && c->fd >= 0)) {
         int sent = rc;
         rc = read_frame(c, reply, deadline);
         if (rc == VOUCH_OK && sent != VOUCH_OK) {
