@@ -5,7 +5,8 @@
                                    man/vouchd.conf.5 (with its default and the
                                    right [reload]/[restart] mark, taken from
                                    ReloadService.swift) and in etc/vouch/vouchd.conf
-                                   (with its default)
+                                   (with its default); every option and
+                                   subcommand of `vouchd --help` is in man/vouchd.8
   check-docs.py vouchctl VOUCHCTL  every command of `vouchctl help ...` has an
                                    entry in man/vouchctl.8 naming each of its options
   check-docs.py clib LIBVOUCH      every function of vouch.h and VOUCH_ERR_* code is
@@ -125,6 +126,25 @@ def check_config(vouchd: str) -> None:
         problem(f"etc/vouch/vouchd.conf: {key} is not a key of vouchd")
 
 
+def check_vouchd_options(vouchd: str) -> None:
+    """Every option and subcommand of `vouchd --help` has an entry in vouchd(8)."""
+    sections = help_sections(subprocess.run([vouchd, "--help"], capture_output=True, text=True, check=True).stdout)
+    names = set()
+    for line in sections.get("OPTIONS", []):
+        if re.match(r"^  -", line):
+            names |= set(re.findall(r"--[a-z][a-z0-9-]*", re.split(r"\s{2,}", line.strip())[0]))
+    for line in sections.get("SUBCOMMANDS", []):
+        m = re.match(r"^  ([a-z][a-z0-9-]*)(\s{2,}|$)", line)
+        if m and m.group(1) != "help":
+            names.add(m.group(1))
+    if len(names) < 5:
+        problem(f"{vouchd} --help lists {len(names)} options; expected every option")
+    headings = [h for h, _ in man_entries("man/vouchd.8")]
+    for name in sorted(names):
+        if not any(re.search(r"(^|[\s,])" + re.escape(name) + r"(?![a-z-])", h) for h in headings):
+            problem(f"man/vouchd.8: {name} has no entry under OPTIONS")
+
+
 # ---- vouchctl --------------------------------------------------------------
 
 GLOBAL_OPTIONS = {"--socket", "--timeout", "--help", "--version", "--json"}
@@ -239,6 +259,7 @@ def main() -> None:
     what = sys.argv[1:2]
     if what == ["config"]:
         check_config(sys.argv[2])
+        check_vouchd_options(sys.argv[2])
     elif what == ["vouchctl"]:
         check_vouchctl(sys.argv[2])
     elif what == ["clib"]:

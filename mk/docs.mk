@@ -2,7 +2,8 @@
 #
 #   make check-docs     every vouchd.conf key (vouchd --check-config) in
 #                       vouchd.conf(5), with its default and [reload]/[restart],
-#                       and in etc/vouch/vouchd.conf; every vouchctl command and
+#                       and in etc/vouch/vouchd.conf; every vouchd option in
+#                       vouchd(8); every vouchctl command and
 #                       option (vouchctl help) in vouchctl(8); every pam_vouch
 #                       option in pam_vouch(8); every libvouch function and code
 #                       in libvouch(3), and the library's exported symbols
@@ -22,5 +23,5 @@ check-docs-config: deps
 	python3 mk/check-docs.py config $(VOUCHD)
 	python3 mk/check-docs.py vouchctl $(VOUCHCTL)
 
-check-docs-clib: build/libvouch.so.$(CLIB_VERSION)
-	python3 mk/check-docs.py clib build/libvouch.so.$(CLIB_VERSION)
+check-docs-clib: clib
+	python3 mk/check-docs.py clib build/libvouch.so.$(CLIB_SOVER)
