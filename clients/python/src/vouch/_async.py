@@ -201,10 +201,9 @@ class AsyncClient(Settings):
     async def request_verify(self, user: UserRef) -> None:
         return await self._call(ops.request_verify(user))
 
-    # ---- Linux logins (admin; docs/LINUX-LOGINS.md) -------------------------
+    # ---- Linux logins (admin; documented on Client) ---------------------------
 
     async def get_linux_account(self, user: UserRef) -> LinuxAccount:
-        """A user's Linux login: uid, real name, home, shell, password aging, SSH keys."""
         return await self._call(ops.get_linux_account(user))
 
     async def set_linux_account(
@@ -215,17 +214,12 @@ class AsyncClient(Settings):
         home: Optional[str] = None,
         shell: Optional[str] = None,
     ) -> LinuxAccount:
-        """Changes what is given (None: unchanged).  `login=True` makes the user a login
-        of the host (a uid from uid_range on first use); `home=""` or `shell=""` returns
-        to the server's login_home / login_shell.  InvalidInput says why a change is refused."""
         return await self._call(ops.set_linux_account(user, login, real_name, home, shell))
 
     async def add_ssh_key(self, user: UserRef, key: str) -> LinuxAccount:
-        """Adds one authorized_keys line ("[options] type base64 [comment]")."""
         return await self._call(ops.add_ssh_key(user, key))
 
     async def remove_ssh_key(self, user: UserRef, key: str) -> LinuxAccount:
-        """Removes a key named by its line or its base64 part (NotFound if the user has no such key)."""
         return await self._call(ops.remove_ssh_key(user, key))
 
     async def set_password_aging(
@@ -234,9 +228,6 @@ class AsyncClient(Settings):
         max_age: Union[None, float, datetime.timedelta] = _UNCHANGED,
         expire: bool = False,
     ) -> LinuxAccount:
-        """`max_age`: how long the user's password lasts (seconds or a timedelta; 0: never;
-        None: the server's password_max_age).  `expire=True`: the user must change the
-        password at the next login (like chage -d 0); login raises PasswordExpired until then."""
         return await self._call(ops.set_password_aging(user, max_age, expire))
 
     # ---- the exchange -------------------------------------------------------
