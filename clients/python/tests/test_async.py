@@ -45,7 +45,14 @@ def test_every_method(daemon: Daemon) -> None:
     asyncio.run(scenario())
 
 
-def test_100_concurrent_coroutines_share_one_connection(daemon: Daemon) -> None:
+def test_100_concurrent_coroutines_share_one_connection(make_daemon) -> None:  # type: ignore[no-untyped-def]
+    # 75 password checks from one uid at once: by default one source may have
+    # at most login_failures_per_minute (30) of them in progress and
+    # worker_queue_per_source (32) waiting; the rest are answered busy
+    # (docs/SECURITY.md).  This test is about the client's pipelining, so the
+    # daemon lets them all run.
+    daemon = make_daemon(worker_queue_per_source="128", login_failures_per_minute="1000")
+
     async def scenario() -> None:
         async with daemon.async_client(timeout=60) as c:
             names = [unique("co") for _ in range(20)]
@@ -105,5 +112,26 @@ def test_cancelled_call_leaves_the_connection_usable(daemon: Daemon) -> None:
             with pytest.raises(asyncio.CancelledError):
                 await task
             assert (await c.get_user(name)).username == name
+
+    asyncio.run(scenario())
+
+
+def test_linux_logins_and_an_expired_password(daemon: Daemon) -> None:
+    async def scenario() -> None:
+        async with daemon.async_client() as c:
+            name = unique()
+            user = await c.create_user(name, PASSWORD)
+            account = await c.set_linux_account(name, login=True, real_name="Async")
+            assert account.login and account.uid and account.real_name == "Async"
+            key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl async@host"
+            assert (await c.add_ssh_key(user.id, key)).ssh_keys == [key]
+            assert (await c.remove_ssh_key(user.id, key)).ssh_keys == []
+            assert (await c.get_linux_account(user.uuid)) == await c.get_linux_account(name)
+            assert (await c.set_password_aging(user.id, max_age=datetime.timedelta(days=30), expire=True)).must_change_password
+            with pytest.raises(vouch.PasswordExpired):
+                await c.login(name, PASSWORD)
+            await c.change_password(name, PASSWORD, "async passphrase 8")
+            assert (await c.login(name, "async passphrase 8")).user.id == user.id
+            assert (await c.get_linux_account(user.id)).password_max_age == datetime.timedelta(days=30)
 
     asyncio.run(scenario())

@@ -131,3 +131,50 @@ def test_sources_parse_as_python_3_9() -> None:
     source = Path(vouch.__file__).parent
     for path in source.glob("*.py"):
         ast.parse(path.read_text(), str(path), feature_version=(3, 9))
+
+
+LINUX_BOB = dict(
+    user_id=1,
+    username="bob",
+    login=True,
+    uid=70000,
+    real_name="Bob",
+    home="/home/bob",
+    shell="/bin/bash",
+    password_changed_at=None,
+    password_max_age=None,
+    effective_max_age=datetime.timedelta(0),
+    must_change_password=False,
+    password_state="current",
+    ssh_keys=[],
+)
+
+
+def test_linux_login_requests_and_reply_match_the_examples() -> None:
+    assert frame(ops.get_linux_account("bob"), 12) == EXAMPLES["get-linux-account-request"]
+    assert frame(ops.set_linux_account("bob", True, None, None, None), 13) == EXAMPLES["set-linux-account-request"]
+    account = result(ops.set_linux_account("bob", True, None, None, None), response("linux-account-reply"))
+    assert account == vouch.LinuxAccount(**LINUX_BOB)  # type: ignore[arg-type]
+    assert account.gid == 70000
+
+
+def test_linux_login_encoders_set_only_the_bits_given() -> None:
+    body = bytes(ops.set_linux_account(7, None, "Bob B", None, "").body)
+    assert body[9] == 0b1010  # real_name and shell; login false
+    body = bytes(ops.set_password_aging(7, None, True).body)
+    assert body[9:] == b"\x03" + (-1).to_bytes(8, "big", signed=True)  # default max age, and expire now
+    body = bytes(ops.set_password_aging(7, datetime.timedelta(days=2), False).body)
+    assert body[9:] == b"\x01" + (2 * 86400).to_bytes(8, "big")
+    body = bytes(ops.set_password_aging(7, ops._UNCHANGED, True).body)
+    assert body[9:] == b"\x02" + bytes(8)
+    with pytest.raises(ValueError):
+        ops.set_password_aging(7, ops._UNCHANGED, False)
+    with pytest.raises(ValueError):
+        ops.set_password_aging(7, -5, False)
+
+
+def test_an_expired_password_is_password_expired() -> None:
+    with pytest.raises(vouch.PasswordExpired) as expired:
+        result(ops.login("bob", "x", False, "", "", ""), response("login-password-expired"))
+    assert expired.value.status == 22
+    assert str(expired.value) == "The password has expired and must be changed"

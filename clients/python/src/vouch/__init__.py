@@ -27,6 +27,7 @@ from ._errors import (
     InvalidToken,
     LimitExceeded,
     NotFound,
+    PasswordExpired,
     PasswordRejected,
     PermissionDenied,
     ProtocolError,
@@ -38,7 +39,7 @@ from ._errors import (
     Vetoed,
     VouchError,
 )
-from ._types import IssuedToken, Login, ServerStatus, User, UserPage
+from ._types import IssuedToken, LinuxAccount, Login, ServerStatus, User, UserPage
 
 __version__ = "0.1.0"
 
@@ -61,8 +62,10 @@ __all__ = [
     "InvalidToken",
     "IssuedToken",
     "LimitExceeded",
+    "LinuxAccount",
     "Login",
     "NotFound",
+    "PasswordExpired",
     "PasswordRejected",
     "PermissionDenied",
     "ProtocolError",

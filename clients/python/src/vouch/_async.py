@@ -14,7 +14,7 @@ from . import _ops as ops
 from ._connection import NOT_SENT, Settings, result
 from ._errors import ConnectionLost, Timeout, Unavailable, VouchError, error_for
 from ._ops import _UNCHANGED, Call
-from ._types import IssuedToken, Login, ServerStatus, User, UserPage
+from ._types import IssuedToken, LinuxAccount, Login, ServerStatus, User, UserPage
 from ._wire import LENGTH_PREFIX, Response, UserRef, encode_request, frame_length, wipe
 
 T = TypeVar("T")
@@ -200,6 +200,35 @@ class AsyncClient(Settings):
 
     async def request_verify(self, user: UserRef) -> None:
         return await self._call(ops.request_verify(user))
+
+    # ---- Linux logins (admin; documented on Client) ---------------------------
+
+    async def get_linux_account(self, user: UserRef) -> LinuxAccount:
+        return await self._call(ops.get_linux_account(user))
+
+    async def set_linux_account(
+        self,
+        user: UserRef,
+        login: Optional[bool] = None,
+        real_name: Optional[str] = None,
+        home: Optional[str] = None,
+        shell: Optional[str] = None,
+    ) -> LinuxAccount:
+        return await self._call(ops.set_linux_account(user, login, real_name, home, shell))
+
+    async def add_ssh_key(self, user: UserRef, key: str) -> LinuxAccount:
+        return await self._call(ops.add_ssh_key(user, key))
+
+    async def remove_ssh_key(self, user: UserRef, key: str) -> LinuxAccount:
+        return await self._call(ops.remove_ssh_key(user, key))
+
+    async def set_password_aging(
+        self,
+        user: UserRef,
+        max_age: Union[None, float, datetime.timedelta] = _UNCHANGED,
+        expire: bool = False,
+    ) -> LinuxAccount:
+        return await self._call(ops.set_password_aging(user, max_age, expire))
 
     # ---- the exchange -------------------------------------------------------
 

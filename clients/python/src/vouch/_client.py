@@ -15,7 +15,7 @@ from . import _ops as ops
 from ._connection import NOT_SENT, Settings, result
 from ._errors import ConnectionLost, ProtocolError, Timeout, Unavailable, error_for
 from ._ops import _UNCHANGED, Call
-from ._types import IssuedToken, Login, ServerStatus, User, UserPage
+from ._types import IssuedToken, LinuxAccount, Login, ServerStatus, User, UserPage
 from ._wire import LENGTH_PREFIX, Response, UserRef, encode_request, frame_length, wipe
 
 T = TypeVar("T")
@@ -64,7 +64,8 @@ class Client(Settings):
     def login(
         self, username: str, password: str, token: bool = False, *, service: str = "", rhost: str = "", tty: str = ""
     ) -> Login:
-        """Checks a password.  `token=True` also issues a session token."""
+        """Checks a password.  `token=True` also issues a session token.  PasswordExpired:
+        the password is right but must be changed first (`change_password`)."""
         return self._call(ops.login(username, password, token, service, rhost, tty))
 
     def verify_token(self, token: str) -> User:
@@ -88,7 +89,8 @@ class Client(Settings):
         return self._call(ops.verify_email(token))
 
     def account_status(self, username: str) -> str:
-        """"active", "inactive" or "locked" (NotFound for an unknown user)."""
+        """"active", "inactive" or "locked" (NotFound for an unknown user; PasswordExpired
+        for an active user whose password must be changed)."""
         return self._call(ops.account_status(username))
 
     def create_user(
@@ -149,6 +151,44 @@ class Client(Settings):
     def request_verify(self, user: UserRef) -> None:
         """Starts an email verification (the request_verify hook gets the token)."""
         return self._call(ops.request_verify(user))
+
+    # ---- Linux logins (admin; docs/LINUX-LOGINS.md) -------------------------
+
+    def get_linux_account(self, user: UserRef) -> LinuxAccount:
+        """A user's Linux login: uid, real name, home, shell, password aging, SSH keys."""
+        return self._call(ops.get_linux_account(user))
+
+    def set_linux_account(
+        self,
+        user: UserRef,
+        login: Optional[bool] = None,
+        real_name: Optional[str] = None,
+        home: Optional[str] = None,
+        shell: Optional[str] = None,
+    ) -> LinuxAccount:
+        """Changes what is given (None: unchanged).  `login=True` makes the user a login
+        of the host (a uid from uid_range on first use); `home=""` or `shell=""` returns
+        to the server's login_home / login_shell.  InvalidInput says why a change is refused."""
+        return self._call(ops.set_linux_account(user, login, real_name, home, shell))
+
+    def add_ssh_key(self, user: UserRef, key: str) -> LinuxAccount:
+        """Adds one authorized_keys line ("[options] type base64 [comment]")."""
+        return self._call(ops.add_ssh_key(user, key))
+
+    def remove_ssh_key(self, user: UserRef, key: str) -> LinuxAccount:
+        """Removes a key named by its line or its base64 part (NotFound if the user has no such key)."""
+        return self._call(ops.remove_ssh_key(user, key))
+
+    def set_password_aging(
+        self,
+        user: UserRef,
+        max_age: Union[None, float, datetime.timedelta] = _UNCHANGED,
+        expire: bool = False,
+    ) -> LinuxAccount:
+        """`max_age`: how long the user's password lasts (seconds or a timedelta; 0: never;
+        None: the server's password_max_age).  `expire=True`: the user must change the
+        password at the next login (like chage -d 0); login raises PasswordExpired until then."""
+        return self._call(ops.set_password_aging(user, max_age, expire))
 
     # ---- the exchange -------------------------------------------------------
 

@@ -152,6 +152,15 @@ class LimitExceeded(VouchError):
     status = 21
 
 
+class PasswordExpired(VouchError):
+    """Right password, but it must be changed before `login` accepts it (it is
+    older than its maximum age, or an admin expired it): call
+    `change_password` with it as the old password.  `account_status` raises it
+    too for such an account."""
+
+    status = 22
+
+
 _names: Dict[int, str] = {
     0: "ok",
     1: "invalid credentials",
@@ -175,6 +184,7 @@ _names: Dict[int, str] = {
     19: "vetoed",
     20: "invalid input",
     21: "limit exceeded",
+    22: "password expired",
 }
 
 _by_status: Dict[int, Type[VouchError]] = {
@@ -199,6 +209,7 @@ _by_status: Dict[int, Type[VouchError]] = {
     19: Vetoed,
     20: InvalidInput,
     21: LimitExceeded,
+    22: PasswordExpired,
 }
 
 

@@ -7,7 +7,7 @@ import datetime
 from typing import Any, Callable, Generic, Optional, TypeVar, Union
 
 from . import _wire as w
-from ._types import IssuedToken, Login, ServerStatus, User, UserPage
+from ._types import IssuedToken, LinuxAccount, Login, ServerStatus, User, UserPage
 from ._wire import Reader, UserRef, Writer
 
 T = TypeVar("T")
@@ -188,13 +188,14 @@ def revoke_tokens(user: UserRef) -> "Call[int]":
     return Call(w.REVOKE_TOKENS, Writer().user(user), lambda r: r.u32())
 
 
+def _seconds(duration: Union[int, float, datetime.timedelta]) -> int:
+    if isinstance(duration, datetime.timedelta):
+        return int(duration.total_seconds())
+    return int(duration)
+
+
 def issue_token(user: UserRef, label: str, ttl: Union[None, int, float, datetime.timedelta]) -> "Call[IssuedToken]":
-    if ttl is None:
-        seconds = 0
-    elif isinstance(ttl, datetime.timedelta):
-        seconds = int(ttl.total_seconds())
-    else:
-        seconds = int(ttl)
+    seconds = 0 if ttl is None else _seconds(ttl)
     if ttl is not None and seconds <= 0:
         raise ValueError("ttl must be at least one second (None: the configured session lifetime)")
     body = Writer().user(user).text(label, "label").i64(seconds)
@@ -220,3 +221,41 @@ def request_verify(user: UserRef) -> "Call[None]":
 
 def verify_email(token: str) -> "Call[User]":
     return Call(w.VERIFY_EMAIL, Writer().secret(token, "token"), User.read, secret=True)
+
+
+def get_linux_account(user: UserRef) -> "Call[LinuxAccount]":
+    return Call(w.GET_LINUX_ACCOUNT, Writer().user(user), LinuxAccount.read)
+
+
+def set_linux_account(
+    user: UserRef, login: Optional[bool], real_name: Optional[str], home: Optional[str], shell: Optional[str]
+) -> "Call[LinuxAccount]":
+    given = (login is not None, real_name is not None, home is not None, shell is not None)
+    mask = sum(1 << bit for bit, present in enumerate(given) if present)
+    body = Writer().user(user).u8(mask).boolean(bool(login))
+    body.text(real_name or "", "real_name").text(home or "", "home").text(shell or "", "shell")
+    return Call(w.SET_LINUX_ACCOUNT, body, LinuxAccount.read)
+
+
+def add_ssh_key(user: UserRef, key: str) -> "Call[LinuxAccount]":
+    return Call(w.ADD_SSH_KEY, Writer().user(user).text(key, "key"), LinuxAccount.read)
+
+
+def remove_ssh_key(user: UserRef, key: str) -> "Call[LinuxAccount]":
+    return Call(w.REMOVE_SSH_KEY, Writer().user(user).text(key, "key"), LinuxAccount.read)
+
+
+def set_password_aging(user: UserRef, max_age: Any, expire: bool) -> "Call[LinuxAccount]":
+    options = 0
+    seconds = 0
+    if max_age is not _UNCHANGED:
+        options |= 1
+        seconds = -1 if max_age is None else _seconds(max_age)
+        if max_age is not None and seconds < 0:
+            raise ValueError("max_age must be 0 (never expires) or more seconds (None: the server's default)")
+    if expire:
+        options |= 2
+    if options == 0:
+        raise ValueError("give max_age, expire=True or both")
+    body = Writer().user(user).u8(options).i64(seconds)
+    return Call(w.SET_PASSWORD_AGING, body, LinuxAccount.read)

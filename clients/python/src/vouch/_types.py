@@ -9,6 +9,8 @@ from typing import List, Optional
 
 from ._wire import FLAG_ACTIVE, FLAG_ADMIN, FLAG_SUPERUSER, FLAG_VERIFIED, Reader
 
+PASSWORD_STATES = {0: "current", 1: "expired", 2: "must_change"}
+
 
 @dataclass(frozen=True)
 class User:
@@ -97,3 +99,61 @@ class ServerStatus:
     tokens: int
     requests_served: int
     connections: int
+
+
+@dataclass(frozen=True)
+class LinuxAccount:
+    """A user's Linux login (docs/LINUX-LOGINS.md), effective values filled in
+    (the server's login_home, login_shell and password_max_age applied)."""
+
+    user_id: int
+    username: str
+    login: bool
+    """Whether the user may log in to the host (served to NSS and sshd)."""
+    uid: Optional[int]
+    """None until `login` is first turned on; the primary group's gid is the same."""
+    real_name: str
+    home: str
+    shell: str
+    password_changed_at: Optional[datetime.datetime]
+    password_max_age: Optional[datetime.timedelta]
+    """The user's own maximum age; None: the server's password_max_age; 0: never expires."""
+    effective_max_age: datetime.timedelta
+    """The maximum age that applies; 0: never expires."""
+    must_change_password: bool
+    """An admin expired the password (`set_password_aging(user, expire=True)`)."""
+    password_state: str
+    """"current", "expired" (older than its maximum age) or "must_change"."""
+    ssh_keys: List[str]
+
+    @property
+    def gid(self) -> Optional[int]:
+        return self.uid
+
+    @classmethod
+    def read(cls, r: Reader) -> "LinuxAccount":
+        user_id = r.i64()
+        username = r.text()
+        login = r.boolean()
+        uid = r.u32()
+        real_name, home, shell = r.text(), r.text(), r.text()
+        changed = r.optional(r.time)
+        max_age = r.optional(r.i64)
+        effective = r.i64()
+        must_change = r.boolean()
+        state = r.u8()
+        return cls(
+            user_id=user_id,
+            username=username,
+            login=login,
+            uid=uid or None,
+            real_name=real_name,
+            home=home,
+            shell=shell,
+            password_changed_at=changed,
+            password_max_age=None if max_age is None else datetime.timedelta(seconds=max_age),
+            effective_max_age=datetime.timedelta(seconds=effective),
+            must_change_password=must_change,
+            password_state=PASSWORD_STATES.get(state, f"state {state}"),
+            ssh_keys=r.many(r.text),
+        )
