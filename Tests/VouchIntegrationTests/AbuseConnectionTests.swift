@@ -23,7 +23,7 @@ import VouchProtocol
         // At most 6 (8 less the 2 reserved); the tests' start-up connection may still hold one.
         #expect(counts["refused", default: 0] >= 2, "\(counts)")
         #expect(counts.count(.limitExceeded) == counts["refused", default: 0], "\(counts)")
-        let refusals = daemon.log_().split(separator: "\n").filter { $0.contains("connection refused") }
+        let refusals = daemon.logText().split(separator: "\n").filter { $0.contains("connection refused") }
         #expect(refusals.count == 1, "\(refusals)")
         #expect(refusals.first?.contains("kept for administrators") == true)
     }
@@ -83,7 +83,7 @@ import VouchProtocol
             if let conn = try? RawConnection(path: daemon.socketPath) { open.append(conn) }
             try await Task.sleep(for: .milliseconds(50))
         }
-        try #require(!open.isEmpty, "vouchd did not start: \(daemon.log_())")
+        try #require(!open.isEmpty, "vouchd did not start: \(daemon.logText())")
         var served = 0
         var refused: [String] = []
         for i in 0..<80 {
@@ -96,7 +96,7 @@ import VouchProtocol
         #expect(served == 64, "served \(served)")
         #expect(refused.count == 16, "\(refused.prefix(3))")
         #expect(refused.first?.contains("too many connections (max 64)") == true, "\(refused.prefix(1))")
-        #expect(daemon.log_().contains("max_connections lowered to fit the open-file limit"))
+        #expect(daemon.logText().contains("max_connections lowered to fit the open-file limit"))
         // Still serving once some are gone.
         for conn in open.suffix(30) { conn.close() }
         try await Task.sleep(for: .milliseconds(300))

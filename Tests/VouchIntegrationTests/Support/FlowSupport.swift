@@ -133,12 +133,12 @@ extension TestDaemon {
 
     /// The given secrets that appear in the daemon's log (should be none).
     func secretsInLog(_ secrets: [String]) -> [String] {
-        let log = log_()
+        let log = logText()
         return secrets.filter { !$0.isEmpty && log.contains($0) }
     }
 
     /// How often `text` appears in the log.
-    func logCount(_ text: String) -> Int { log_().components(separatedBy: text).count - 1 }
+    func logCount(_ text: String) -> Int { logText().components(separatedBy: text).count - 1 }
 
     /// Creates a user through the client; returns the record.
     func createUser(
