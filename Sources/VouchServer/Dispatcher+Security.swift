@@ -154,7 +154,7 @@ extension Dispatcher {
         let flows = self.flows
         let perAccount = limits.tokenRequestsPerAccount
         let source = peer.source()
-        guard tokenPool.submit(source: source, { flows.forgotPassword(who, caller: caller, admit: perAccount.take) })
+        guard workerPool(for: .forgotPassword).submit(source: source, { flows.forgotPassword(who, caller: caller, admit: perAccount.take) })
         else {
             repeats.note(
                 .warning, "token queue full; answered busy", event: "busy", source: "\(source)",
@@ -174,7 +174,7 @@ extension Dispatcher {
         }
         let flows = self.flows
         let perAccount = limits.tokenRequestsPerAccount
-        return offload(id, op, sink, peer.source(), on: tokenPool) { () throws(AccountError) -> Reply in
+        return offload(id, op, sink, peer.source()) { () throws(AccountError) -> Reply in
             try flows.requestVerify(WireMapping.ref(selector), caller: peer.caller(), admit: perAccount.take)
             return .empty
         }

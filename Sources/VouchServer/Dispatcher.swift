@@ -233,13 +233,22 @@ public final class Dispatcher: Sendable {
         return .failure(.permissionDenied, "Permission denied: \(op) needs an admin peer")
     }
 
-    /// Runs `work` on `pool` (the worker pool by default) in `source`'s
+    /// The pool an opcode's work runs on, as its row of the opcode table says.
+    func workerPool(for op: Opcode) -> WorkerPool {
+        switch op.traits.runs {
+        case .worker: return pool
+        case .tokenWorker, .answeredThenTokenWorker: return tokenPool
+        case .inline: preconditionFailure("\(op) is answered on the event loop")
+        }
+    }
+
+    /// Runs `work` on the pool the opcode table gives `op`, in `source`'s
     /// share; answers "busy" (the only failure) when that share or the queue is full.
     func offload(
-        _ id: UInt32, _ op: Opcode, _ sink: ResponseSink, _ source: RequestSource, on pool: WorkerPool? = nil,
+        _ id: UInt32, _ op: Opcode, _ sink: ResponseSink, _ source: RequestSource,
         _ work: @escaping @Sendable () throws(AccountError) -> Reply
     ) -> Outcome {
-        let accepted = (pool ?? self.pool).submit(source: source) {
+        let accepted = workerPool(for: op).submit(source: source) {
             sink.deliver(Self.encode(id, op, Self.answer(work)), requestID: id)
         }
         if accepted { return .deferred }
