@@ -154,7 +154,9 @@ extension Dispatcher {
         let flows = self.flows
         let perAccount = limits.tokenRequestsPerAccount
         let source = peer.source()
-        guard workerPool(for: .forgotPassword).submit(source: source, { flows.forgotPassword(who, caller: caller, admit: perAccount.take) })
+        guard
+            workerPool(for: .forgotPassword).submit(
+                source: source, { flows.forgotPassword(who, caller: caller, admit: perAccount.take) })
         else {
             repeats.note(
                 .warning, "token queue full; answered busy", event: "busy", source: "\(source)",

@@ -226,7 +226,7 @@ public enum VouchDaemon {
             do {
                 store = try SQLiteUserStore.open(path: databasePath, migrate: false, logger: logger)
                 report = "\(databasePath): schema is up to date (version \((try? store.schemaVersion()) ?? 0))"
-            } catch where error.kind == .migrationPending {
+            } catch let error where error.kind == .migrationPending {
                 store = try SQLiteUserStore.open(path: databasePath, migrate: true, logger: logger)
                 report = "\(databasePath): migrated to schema version \((try? store.schemaVersion()) ?? 0)"
             }
