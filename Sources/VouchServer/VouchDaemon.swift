@@ -156,17 +156,13 @@ public enum VouchDaemon {
 
         // The watchdog is pinged from the event loop itself, so a wedged loop gets us restarted.
         let watchdog = notifier.watchdogInterval.map { interval in
-            group.next().scheduleRepeatedTask(
-                initialDelay: .zero,
-                delay: .nanoseconds(
-                    Int64(interval.components.seconds) * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
-                )
-            ) { _ in notifier.watchdogPing() }
+            group.next().scheduleRepeatedTask(initialDelay: .zero, delay: TimeAmount(interval)) { _ in
+                notifier.watchdogPing()
+            }
         }
         // Counted log lines (rate limited, busy, refused) summarised once per interval.
         let repeatFlush = group.next().scheduleRepeatedTask(
-            initialDelay: .seconds(RepeatLog.interval.components.seconds),
-            delay: .seconds(RepeatLog.interval.components.seconds)
+            initialDelay: TimeAmount(RepeatLog.interval), delay: TimeAmount(RepeatLog.interval)
         ) { _ in dispatcher.repeats.flush() }
 
         let reload = ReloadService(
