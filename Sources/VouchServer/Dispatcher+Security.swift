@@ -123,16 +123,7 @@ extension Dispatcher {
             }
         }
         let outcome = Self.answer { () throws(AccountError) -> Reply in
-            switch try flows.accounts.accountState(username: username) {
-            case .active:
-                // Active, but the password must be changed first: pam_vouch's PAM_NEW_AUTHTOK_REQD.
-                if let logins = flows.logins, logins.passwordAge(named: username) != .current {
-                    throw AccountError(.passwordExpired)
-                }
-                return .accountState(.active)
-            case .inactive: return .accountState(.inactive)
-            case .locked: return .accountState(.locked)
-            }
+            .accountState(WireMapping.accountState(try flows.accountState(username: username)))
         }
         if limited {
             var unknown = true
@@ -213,7 +204,7 @@ extension Dispatcher {
         -> Outcome
     {
         offload(id, op, sink, peer.source()) { () throws(AccountError) -> Reply in
-            let user = try self.flows.accounts.unlockUser(WireMapping.ref(selector))
+            let user = try self.flows.unlockUser(WireMapping.ref(selector))
             self.logger.info(
                 "user_unlocked",
                 metadata: [
