@@ -74,9 +74,7 @@ public enum VouchDaemon {
             lockout: LockoutPolicy(config: config))
         let tokens = TokenService(
             store: store,
-            settings: TokenSettings(
-                sessionTTL: config.sessionTTL * 1000, sessionSliding: config.sessionSliding,
-                resetTTL: config.resetTokenTTL * 1000, verifyTTL: config.verifyTokenTTL * 1000),
+            settings: TokenSettings(config: config),
             clock: clock, logger: logger)
         notifier.status("loading users and tokens")
         // The whole-file check of a database that opening did not write to

@@ -39,8 +39,12 @@ enum UserLines {
 
         enum Key: String, CodingKey {
             case id, uuid, username, email, active, admin, superuser, verified
-            case passwordHash = "password_hash", createdAt = "created_at", updatedAt = "updated_at"
-            case lastLogin = "last_login", failedLogins = "failed_logins", lockedUntil = "locked_until"
+            case passwordHash = "password_hash"
+            case createdAt = "created_at"
+            case updatedAt = "updated_at"
+            case lastLogin = "last_login"
+            case failedLogins = "failed_logins"
+            case lockedUntil = "locked_until"
         }
 
         func encode(to encoder: any Encoder) throws {

@@ -11,6 +11,11 @@ import VouchSecrets
 @Suite struct TokenExpiryTests {
     static let password = DispatcherTests.password
 
+    static func login(wantToken: Bool) -> Request {
+        .login(
+            username: "alice", password: SecretBytes(utf8: password), wantToken: wantToken, context: LoginContext())
+    }
+
     /// Issued and login tokens live as long as they were given, on the daemon's clock.
     @Test func sessionTokensExpireWithTheClock() async throws {
         let server = try InProcessServer()
@@ -18,10 +23,7 @@ import VouchSecrets
         guard
             case .issuedToken(let hour) = try await server.reply(
                 .issueToken(user: .id(alice.id), label: "short", ttlSeconds: 3600)),
-            case .login(_, let day?) = try await server.reply(
-                .login(
-                    username: "alice", password: SecretBytes(utf8: Self.password), wantToken: true,
-                    context: LoginContext()))
+            case .login(_, let day?) = try await server.reply(Self.login(wantToken: true))
         else {
             Issue.record("no tokens")
             return
@@ -55,10 +57,7 @@ import VouchSecrets
         let server = try InProcessServer(hooks: hooks.directory)
         let alice = try await DispatcherTests.createAlice(server)
         guard
-            case .login(_, let session?) = try await server.reply(
-                .login(
-                    username: "alice", password: SecretBytes(utf8: Self.password), wantToken: true,
-                    context: LoginContext()))
+            case .login(_, let session?) = try await server.reply(Self.login(wantToken: true))
         else {
             Issue.record("no session")
             return
@@ -79,10 +78,7 @@ import VouchSecrets
         #expect(await server.answer(.verifyToken(session.token)).response.status == .invalidToken)
         // Nothing changed: the old password still works, the email is not verified.
         guard
-            case .login(let user, _) = try await server.reply(
-                .login(
-                    username: "alice", password: SecretBytes(utf8: Self.password), wantToken: false,
-                    context: LoginContext()))
+            case .login(let user, _) = try await server.reply(Self.login(wantToken: false))
         else {
             Issue.record("no login")
             return

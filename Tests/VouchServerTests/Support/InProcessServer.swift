@@ -46,9 +46,7 @@ final class InProcessServer {
             clock: clock, logger: quietLogger, lockout: LockoutPolicy(config: config))
         let tokens = TokenService(
             store: store,
-            settings: TokenSettings(
-                sessionTTL: config.sessionTTL * 1000, sessionSliding: config.sessionSliding,
-                resetTTL: config.resetTokenTTL * 1000, verifyTTL: config.verifyTokenTTL * 1000),
+            settings: TokenSettings(config: config),
             clock: clock, logger: quietLogger)
         let logins = LoginService(
             accounts: accounts, store: store, settings: LoginSettings(config: config), clock: clock,
