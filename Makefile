@@ -17,7 +17,7 @@ DEPS_STAMP := .build/.deps-ok
 VAR := $(CURDIR)/var
 VOUCHD_RUN_FLAGS := --config etc/vouch/vouchd.conf --socket $(VAR)/vouchd.sock --database $(VAR)/vouch.db --log-to stderr
 
-.PHONY: all deps build release run test test-swift format clean
+.PHONY: all deps build release run test test-swift format format-check clean
 all: build
 
 deps: $(DEPS_STAMP)
@@ -49,15 +49,22 @@ run: build
 	@echo "  vouchctl --socket ./var/vouchd.sock user create --username bob --password-stdin <<<'correct horse 1'"
 	exec .build/debug/vouchd $(VOUCHD_RUN_FLAGS)
 
-test: deps test-swift check-units clib-test check-install python-test examples-test check-man deb-test test-logins
+test: deps format-check test-swift check-units clib-test check-install python-test examples-test check-man deb-test test-logins
 	@echo "make test: all checks passed"
 
 test-swift: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# Swift sources `swift format` checks: the package, the examples and the fuzzer.
+FORMAT_PATHS := Sources Tests Package.swift Fuzz $(wildcard examples/*/Package.swift examples/*/Sources)
+
 format:
-	$(SWIFT) format -i -r Sources Tests Package.swift
+	$(SWIFT) format -i -r $(FORMAT_PATHS)
+
+# Fails on any drift from .swift-format (CI runs it through `make test`).
+format-check:
+	$(SWIFT) format lint --strict -r $(FORMAT_PATHS)
 
 clean:
 	rm -rf .build build var

@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(
             name: "VouchServerTests",
             dependencies: [
-                "VouchServer", .product(name: "Logging", package: "swift-log"),
+                "VouchServer", "VouchCore", "VouchProtocol", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),

@@ -1,7 +1,7 @@
 # Fuzzing and sanitizers (see docs/SECURITY.md).
 #
-#   make fuzz              builds the libFuzzer target Fuzz/FuzzDecoder.swift (frame splitter,
-#                          request and response decoders) with ASan and runs it for
+#   make fuzz              builds the libFuzzer target Fuzz/FuzzDecoder.swift (vouchd's own
+#                          RequestFramer, request and response decoders) with ASan and runs it for
 #                          FUZZ_SECONDS (default 60) on Fuzz/corpus/ plus new inputs in
 #                          build/fuzz/corpus/; crashes land in build/fuzz/ as crash-*
 #                          (FUZZ_FLAGS passes more libFuzzer flags, e.g. -jobs=2 -workers=2)

@@ -17,10 +17,9 @@ struct Connection: Sendable {
     static func open(
         socketPath: String, timeout: Duration, maxReplyBytes: Int, group: any EventLoopGroup
     ) async throws(VouchClientError) -> Connection {
-        let millis = Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         do {
             return try await ClientBootstrap(group: group)
-                .connectTimeout(.milliseconds(millis))
+                .connectTimeout(TimeAmount(timeout))
                 .connect(unixDomainSocketPath: socketPath) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handler = ClientChannelHandler()
@@ -50,8 +49,7 @@ struct Connection: Sendable {
             return .notSent(VouchClient.reason(error))
         }
         let timer = loop.scheduleTask(
-            in: .nanoseconds(
-                Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+            in: TimeAmount(timeout)
         ) {
             handler.value.abandon(id)?.fail(VouchClientError(.timeout, "no answer from vouchd within \(timeout)"))
         }

@@ -183,6 +183,10 @@ public enum LinuxRequest: Equatable, Sendable {
             let realName = try r.string("real_name")
             let home = try r.string("home")
             let shell = try r.string("shell")
+            // One encoding per request: a field whose bit is clear holds its neutral value.
+            guard mask & 1 != 0 || !login, mask & 2 != 0 || realName.isEmpty, mask & 4 != 0 || home.isEmpty,
+                mask & 8 != 0 || shell.isEmpty
+            else { throw WireDecodeError("a field not set is not false or empty") }
             return .setLinuxAccount(
                 user,
                 LinuxAccountChange(
@@ -197,6 +201,7 @@ public enum LinuxRequest: Equatable, Sendable {
             guard options & ~3 == 0 else { throw WireDecodeError("unknown aging option bits") }
             let age = try r.i64("max_age")
             guard age >= -1 else { throw WireDecodeError("max_age below -1") }
+            guard options & 1 != 0 || age == -1 else { throw WireDecodeError("max_age not -1 without options bit 0") }
             let maxAge: Int64?? = options & 1 != 0 ? .some(age == -1 ? nil : age) : nil
             return .setPasswordAging(user, maxAge: maxAge, expire: options & 2 != 0)
         }

@@ -38,12 +38,12 @@ public struct Authorizer: Sendable {
     }
 
     public static func gid(of group: String) -> UInt32? {
-        var grp = group_t()
-        var result: UnsafeMutablePointer<group_t>?
+        var grp = GroupEntry()
+        var result: UnsafeMutablePointer<GroupEntry>?
         var buffer = [CChar](repeating: 0, count: 16384)
         guard getgrnam_r(group, &grp, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
         return grp.gr_gid
     }
 }
 
-typealias group_t = Glibc.group
+typealias GroupEntry = Glibc.group

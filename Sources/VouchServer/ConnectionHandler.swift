@@ -7,11 +7,15 @@ import VouchSecrets
 struct ConnectionLimits: Sendable {
     var maxFrameBytes: Int
     var maxRequestsInFlight: Int
+    var timeouts = ConnectionStateMachine.Timeouts(idle: nil)
 }
 
-/// The NIO glue for one client connection: frames are cut and decoded by
-/// its `RequestFramer`, requests go to the `Dispatcher`, and answers are
-/// written back in whatever order they finish.
+/// The NIO glue for one client connection, and the only glue: it cuts the
+/// byte stream into requests with its `RequestFramer` (the server's one
+/// framer), feeds events to its `ConnectionStateMachine`, and carries out
+/// the actions it returns: dispatching, writing, arming the deadline timer,
+/// pausing and resuming reading, and closing.  Requests go to the
+/// `Dispatcher`; answers are written back in whatever order they finish.
 ///
 /// Answers given at once are encoded straight into one output buffer that
 /// lives as long as the connection; it is handed to the channel once per
@@ -26,22 +30,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let limits: ConnectionLimits
     private let registry: ConnectionRegistry
     private let logger: Logger
+    private var machine: ConnectionStateMachine
     private var framer: RequestFramer
     /// The start of a frame whose end has not arrived yet.
     private var partial: ByteBuffer?
     private var context: ChannelHandlerContext?
-    private var inFlight: Set<UInt32> = []
     private var output = WireWriter(capacity: 1024)
     /// The output holds an answer computed on a worker (it may carry a new token).
     private var outputFromWorker = false
-    private var readPending = false
-    /// Requests of the current read burst refused for load (busy, rate
-    /// limited, too many in flight), and how many bursts in a row had some.
-    private var refusedInBurst = 0
-    private var refusingBursts = 0
-    /// Reading is paused until then (a client re-sending refused requests at once).
-    private var pausedUntil: NIODeadline?
-    private var closing = false
+    private var timer: Scheduled<Void>?
     private var sink: DeferredResponseSink?
 
     init(
@@ -54,37 +51,53 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.registry = registry
         self.logger = logger
         self.framer = RequestFramer(maxFrameBytes: limits.maxFrameBytes, isAdmin: peer.isAdmin)
+        self.machine = ConnectionStateMachine(
+            timeouts: limits.timeouts, maxRequestsInFlight: limits.maxRequestsInFlight, now: .uptimeNanoseconds(0))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.sink = DeferredResponseSink(
             eventLoop: context.eventLoop, handler: NIOLoopBound(self, eventLoop: context.eventLoop))
+        arm(at: machine.channelActive(now: context.eventLoop.now), context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        tearDown()
         if let sink { dispatcher.connectionClosed(sink) }
-        registry.requestsFinished(inFlight.count)
-        inFlight.removeAll()
         self.context = nil
         self.sink = nil
         dropPartial()
         output.wipe()
     }
 
+    func channelInactive(context: ChannelHandlerContext) {
+        tearDown()
+        context.fireChannelInactive()
+    }
+
+    private func tearDown() {
+        timer?.cancel()
+        timer = nil
+        registry.requestsFinished(machine.channelInactive())
+    }
+
+    // MARK: - Reading
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing else { return }
+        guard machine.isOpen else { return }  // condemned: whatever follows is discarded
         var buffer = unwrapInboundIn(data)
         if var earlier = partial {
             partial = nil
             earlier.writeBuffer(&buffer)
             buffer = earlier
         }
-        while !closing, let frame = framer.next(from: &buffer) {
-            act(on: frame, context: context)
+        let now = context.eventLoop.now
+        while machine.isOpen, let frame = framer.next(from: &buffer) {
+            act(on: frame, now: now, context: context)
         }
         // A partial frame at EOF is dropped: the client went away mid-request.
-        if !closing, buffer.readableBytes > 0 {
+        if machine.isOpen, buffer.readableBytes > 0 {
             buffer.discardReadBytes()
             partial = buffer
         }
@@ -98,19 +111,29 @@ final class ConnectionHandler: ChannelDuplexHandler {
         buffer.withUnsafeMutableReadableBytes { SecretBytes.wipe($0) }
     }
 
-    private func act(on frame: InboundFrame, context: ChannelHandlerContext) {
+    private func act(on frame: InboundFrame, now: NIODeadline, context: ChannelHandlerContext) {
         switch frame {
         case .decoded(.request(let id, let request)):
-            serve(id: id, request: request, context: context)
+            machine.frameReceived(keepalive: request.opcode == .ping, now: now)
+            switch machine.requestDecoded(id: id) {
+            case .dispatch:
+                serve(id: id, request: request)
+            case .refuse(let status, let message, _):
+                appendFailure(id: id, opcode: request.opcode.rawValue, status: status, message: message)
+            case .drop:
+                return
+            }
         case .decoded(.denied(let id, let opcode)):
+            machine.frameReceived(keepalive: false, now: now)
             answered()
             Dispatcher.append(id, opcode, dispatcher.denial(opcode, peer: peer), to: &output)
         case .decoded(.failure(let id, let opcode, let status, let message)):
+            machine.frameReceived(keepalive: opcode == Opcode.ping.rawValue, now: now)
             logger.debug("bad request", metadata: ["status": "\(status)", "peer_uid": "\(peer.credentials.uid)"])
             appendFailure(id: id, opcode: opcode, status: status, message: message)
             // Request id 0 is a connection-level error (a payload shorter than
             // a header, or the reserved id): answered, then the connection closes.
-            if id == RequestMessage.reservedID { closeAfterWriting(context: context) }
+            if id == RequestMessage.reservedID { condemn(now: now, context: context) }
         case .tooLarge(let length):
             dispatcher.repeats.note(
                 .notice, "frame too large; closing connection", event: "frame_too_large",
@@ -121,44 +144,37 @@ final class ConnectionHandler: ChannelDuplexHandler {
             appendFailure(
                 id: 0, opcode: 0, status: .frameTooLarge,
                 message: "frame of \(length) bytes exceeds the cap of \(limits.maxFrameBytes)")
-            closeAfterWriting(context: context)
+            condemn(now: now, context: context)
         case .empty:
             appendFailure(
                 id: 0, opcode: 0, status: .badRequest,
                 message: "frame of 0 bytes is shorter than a request header (6 bytes)")
-            closeAfterWriting(context: context)
+            condemn(now: now, context: context)
         }
     }
 
-    private func serve(id: UInt32, request: Request, context: ChannelHandlerContext) {
-        let op = request.opcode
-        if inFlight.contains(id) {
-            appendFailure(id: id, opcode: op.rawValue, status: .badRequest, message: "duplicate request id \(id)")
-            return
-        }
-        if inFlight.count >= limits.maxRequestsInFlight {
-            refusedInBurst += 1
-            appendFailure(
-                id: id, opcode: op.rawValue, status: .limitExceeded,
-                message: "too many requests in flight (max \(limits.maxRequestsInFlight))")
-            return
-        }
+    private func serve(id: UInt32, request: Request) {
         let outcome = dispatcher.handle(id: id, request: request, peer: peer, sink: sink!)
-        if case .deferred = outcome {
-            inFlight.insert(id)
+        switch outcome {
+        case .deferred:
+            machine.requestDeferred(id: id)
             registry.requestStarted()
-        } else {
-            if case .failure(let status, _) = outcome, status == .busy || status == .rateLimited { refusedInBurst += 1 }
-            answered()
-            Dispatcher.append(id, op, outcome, to: &output)
+            return
+        case .failure(let status, _):
+            machine.requestAnswered(refusedForLoad: status == .busy || status == .rateLimited)
+        case .reply:
+            machine.requestAnswered(refusedForLoad: false)
         }
+        answered()
+        Dispatcher.append(id, request.opcode, outcome, to: &output)
     }
 
     /// A worker finished a deferred request (called on the event loop).
     func finish(_ frame: [UInt8], requestID: UInt32) {
-        guard inFlight.remove(requestID) != nil else { return }
-        registry.requestsFinished(1)
-        guard let context, !closing else { return }
+        guard let context else { return }
+        let action = machine.workerFinished(id: requestID, now: context.eventLoop.now)
+        if action != .unknownRequest { registry.requestsFinished(1) }
+        guard action == .write else { return }
         answered()
         output.raw(frame)
         outputFromWorker = true
@@ -173,6 +189,23 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func answered() {
         dispatcher.metrics.requestsServed.add(1, ordering: .relaxed)
     }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        let action = machine.readComplete(incompleteFrame: partial != nil, now: context.eventLoop.now)
+        if let deadline = action.armTimer { arm(at: deadline, context: context) }
+        if action.flush { flushOutput(context: context) }
+        if let until = action.pauseReadingUntil {
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(deadline: until) {
+                let (handler, context) = loopBound.value
+                guard handler.context != nil else { return }
+                if handler.machine.pauseEnded(at: until, isWritable: context.channel.isWritable) { context.read() }
+            }
+        }
+        context.fireChannelReadComplete()
+    }
+
+    // MARK: - Writing and closing
 
     /// Hands the output gathered so far to the channel as one buffer.
     private func emitOutput(context: ChannelHandlerContext) -> Bool {
@@ -193,9 +226,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
         if emitOutput(context: context) { context.flush() }
     }
 
-    private func closeAfterWriting(context: ChannelHandlerContext) {
-        guard !closing else { return }
-        closing = true
+    /// After a bad frame: nothing more is read; the answer is written, then
+    /// the connection closes (or at the grace deadline if the peer does not read).
+    private func condemn(now: NIODeadline, context: ChannelHandlerContext) {
+        guard let deadline = machine.condemn(now: now) else { return }
+        arm(at: deadline, context: context)
         dropPartial()
         _ = emitOutput(context: context)
         let channel = context.channel
@@ -204,60 +239,61 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        flushOutput(context: context)
-        backOff(context: context)
-        context.fireChannelReadComplete()
-    }
-
-    /// A client whose requests were refused for load and that sends more at
-    /// once would keep the event loop answering `busy` at full speed, at the
-    /// expense of every other connection: after each read burst with such
-    /// refusals, reading pauses 1 ms, doubling with each such burst in a row
-    /// up to `maxPause`; a burst without one ends the back-off.
-    static let maxPause = TimeAmount.milliseconds(128)
-
-    private func backOff(context: ChannelHandlerContext) {
-        defer { refusedInBurst = 0 }
-        guard refusedInBurst > 0 else {
-            refusingBursts = 0
-            return
-        }
-        refusingBursts = min(refusingBursts + 1, 8)
-        let pause = min(Self.maxPause, .milliseconds(1 << (refusingBursts - 1)))
-        let until = context.eventLoop.now + pause
-        pausedUntil = until
+    private func arm(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        timer?.cancel()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(deadline: until) {
+        timer = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value
-            handler.resume(context: context, at: until)
+            handler.timerFired(context: context)
         }
     }
 
-    private func resume(context: ChannelHandlerContext, at deadline: NIODeadline) {
-        guard pausedUntil == deadline, self.context != nil else { return }
-        pausedUntil = nil
-        if readPending, context.channel.isWritable {
-            readPending = false
-            context.read()
+    private func timerFired(context: ChannelHandlerContext) {
+        timer = nil
+        guard self.context != nil, context.channel.isActive else { return }
+        switch machine.timerFired(now: context.eventLoop.now) {
+        case .none:
+            return
+        case .arm(let deadline):
+            arm(at: deadline, context: context)
+        case .close(let reason):
+            log(closing: reason)
+            context.close(promise: nil)
         }
     }
 
-    // Backpressure: a client that does not read its responses stops being read
-    // from, so its buffered output stays bounded by the write-buffer water mark.
+    private func log(closing reason: ConnectionStateMachine.CloseReason) {
+        let uid = "\(peer.credentials.uid)"
+        switch reason {
+        case .slowFrame:
+            logger.notice(
+                "frame not completed in time; closing connection",
+                metadata: [
+                    "event": "slow_frame", "peer_uid": "\(uid)",
+                    "timeout_ms": "\(limits.timeouts.frame.nanoseconds / 1_000_000)",
+                ])
+        case .idle:
+            logger.debug(
+                "idle connection closed",
+                metadata: [
+                    "peer_uid": "\(uid)", "idle_ms": "\((limits.timeouts.idle?.nanoseconds ?? 0) / 1_000_000)",
+                ])
+        case .condemned, .condemnedAnswerNotRead:
+            logger.debug("closing a connection after a bad frame", metadata: ["peer_uid": "\(uid)"])
+        }
+    }
+
+    // MARK: - Back-pressure
+
+    // A client that does not read its responses stops being read from, so its
+    // buffered output stays bounded by the write-buffer water mark; reading
+    // also pauses after requests refused for load, and stops once condemned.
     func read(context: ChannelHandlerContext) {
-        if context.channel.isWritable, pausedUntil == nil {
-            context.read()
-        } else {
-            readPending = true
-        }
+        if machine.readRequested(isWritable: context.channel.isWritable) { context.read() }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, readPending, pausedUntil == nil {
-            readPending = false
-            context.read()
-        }
+        if machine.writabilityChanged(isWritable: context.channel.isWritable) { context.read() }
         context.fireChannelWritabilityChanged()
     }
 

@@ -31,7 +31,7 @@ extension Dispatcher {
                 try data.endBackup(id: backupID)
                 return .data(.done)
             case .exportUsers(let afterID, let limit):
-                let users = try self.flows.accounts.exportUsers(afterID: afterID, limit: Int(limit))
+                let users = try self.flows.exportUsers(afterID: afterID, limit: Int(limit))
                 if afterID == 0 {
                     logger.notice(
                         "users exported with their password hashes",
@@ -40,13 +40,13 @@ extension Dispatcher {
                             "peer_pid": "\(peer.credentials.pid)",
                         ])
                 }
-                return .data(.exported(users.map(Self.dataRecord)))
+                return .data(.exported(users.map(WireMapping.dataRecord)))
             case .importBegin(let onConflict, let dryRun):
                 let policy = ImportConflictPolicy(rawValue: onConflict) ?? .fail
                 return .data(
                     .importStarted(importID: try data.beginImport(policy: policy, dryRun: dryRun, owner: owner)))
             case .importAdd(let importID, let users):
-                let total = try data.addToImport(id: importID, users.map(Self.importedUser))
+                let total = try data.addToImport(id: importID, users.map(WireMapping.importedUser))
                 return .data(.importStaged(total: UInt32(clamping: total)))
             case .importCommit(let importID):
                 let outcome = try data.commitImport(id: importID)
@@ -83,19 +83,4 @@ extension Dispatcher {
         }
     }
 
-    static func dataRecord(_ user: User) -> UserDataRecord {
-        UserDataRecord(
-            id: user.id, uuid: WireMapping.wireUUID(user.uuid), username: user.username, email: user.email,
-            passwordHash: user.passwordHash, flags: AccountFlags(rawValue: user.flags.rawValue),
-            createdAt: user.createdAt, updatedAt: user.updatedAt, lastLogin: user.lastLogin,
-            failedLogins: user.failedLogins, lockedUntil: user.lockedUntil)
-    }
-
-    static func importedUser(_ record: UserDataRecord) -> ImportedUser {
-        ImportedUser(
-            uuid: record.uuid.map(WireMapping.uuid), username: record.username, email: record.email,
-            passwordHash: record.passwordHash, flags: WireMapping.flags(record.flags), createdAt: record.createdAt,
-            updatedAt: record.updatedAt, lastLogin: record.lastLogin, failedLogins: record.failedLogins,
-            lockedUntil: record.lockedUntil)
-    }
 }

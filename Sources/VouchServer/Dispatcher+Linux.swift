@@ -16,8 +16,8 @@ extension Dispatcher {
         case .getLinuxAccount(let selector):
             // Memory only: answered on the event loop.
             return Self.answer { () throws(AccountError) -> Reply in
-                let user = try flows.accounts.user(WireMapping.ref(selector))
-                return .linuxAccount(Self.linuxRecord(user, logins.profile(of: user), logins))
+                let user = try flows.user(WireMapping.ref(selector))
+                return .linuxAccount(WireMapping.linuxRecord(user, logins.profile(of: user), logins))
             }
         case .setLinuxAccount(let selector, let c):
             change = { () throws(AccountError) in
@@ -45,23 +45,7 @@ extension Dispatcher {
                     "event": "\(op)", "user": "\(user.username)", "user_id": "\(user.id)",
                     "peer_uid": "\(peer.credentials.uid)", "peer_pid": "\(peer.credentials.pid)",
                 ])
-            return .linuxAccount(Self.linuxRecord(user, profile, logins))
+            return .linuxAccount(WireMapping.linuxRecord(user, profile, logins))
         }
-    }
-
-    static func linuxRecord(_ user: User, _ p: LoginProfile, _ logins: LoginService) -> LinuxAccountRecord {
-        let settings = logins.settings
-        let state: WirePasswordState
-        switch logins.passwordAge(of: user) {
-        case .current: state = .current
-        case .expired: state = .expired
-        case .mustChange: state = .mustChange
-        }
-        return LinuxAccountRecord(
-            userId: user.id, username: user.username, login: p.login, uid: p.uid ?? 0, realName: p.realName,
-            home: settings.home(of: p, username: user.username), shell: settings.shell(of: p),
-            passwordChangedAt: p.passwordChangedAt, passwordMaxAge: p.passwordMaxAge,
-            effectiveMaxAge: p.passwordMaxAge ?? settings.passwordMaxAge, mustChangePassword: p.mustChangePassword,
-            passwordState: state, sshKeys: p.sshKeys)
     }
 }

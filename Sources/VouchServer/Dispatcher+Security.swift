@@ -123,16 +123,7 @@ extension Dispatcher {
             }
         }
         let outcome = Self.answer { () throws(AccountError) -> Reply in
-            switch try flows.accounts.accountState(username: username) {
-            case .active:
-                // Active, but the password must be changed first: pam_vouch's PAM_NEW_AUTHTOK_REQD.
-                if let logins = flows.logins, logins.passwordAge(named: username) != .current {
-                    throw AccountError(.passwordExpired)
-                }
-                return .accountState(.active)
-            case .inactive: return .accountState(.inactive)
-            case .locked: return .accountState(.locked)
-            }
+            .accountState(WireMapping.accountState(try flows.accountState(username: username)))
         }
         if limited {
             var unknown = true
@@ -154,7 +145,9 @@ extension Dispatcher {
         let flows = self.flows
         let perAccount = limits.tokenRequestsPerAccount
         let source = peer.source()
-        guard tokenPool.submit(source: source, { flows.forgotPassword(who, caller: caller, admit: perAccount.take) })
+        guard
+            workerPool(for: .forgotPassword).submit(
+                source: source, { flows.forgotPassword(who, caller: caller, admit: perAccount.take) })
         else {
             repeats.note(
                 .warning, "token queue full; answered busy", event: "busy", source: "\(source)",
@@ -174,7 +167,7 @@ extension Dispatcher {
         }
         let flows = self.flows
         let perAccount = limits.tokenRequestsPerAccount
-        return offload(id, op, sink, peer.source(), on: tokenPool) { () throws(AccountError) -> Reply in
+        return offload(id, op, sink, peer.source()) { () throws(AccountError) -> Reply in
             try flows.requestVerify(WireMapping.ref(selector), caller: peer.caller(), admit: perAccount.take)
             return .empty
         }
@@ -211,7 +204,7 @@ extension Dispatcher {
         -> Outcome
     {
         offload(id, op, sink, peer.source()) { () throws(AccountError) -> Reply in
-            let user = try self.flows.accounts.unlockUser(WireMapping.ref(selector))
+            let user = try self.flows.unlockUser(WireMapping.ref(selector))
             self.logger.info(
                 "user_unlocked",
                 metadata: [

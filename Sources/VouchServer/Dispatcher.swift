@@ -104,12 +104,12 @@ public final class Dispatcher: Sendable {
         case .status:
             let status = ServerStatus(
                 serverVersion: VouchVersion.string, uptimeMillis: metrics.uptimeMillis,
-                users: Int64(flows.accounts.userCount), tokens: Int64(flows.tokens.sessionCount),
+                users: Int64(flows.userCount), tokens: Int64(flows.sessionCount),
                 requestsServed: metrics.requests, connections: metrics.openConnections)
             return .reply(.status(status))
         case .getUser(let selector):
             return Self.answer { () throws(AccountError) in
-                .user(WireMapping.record(try flows.accounts.user(WireMapping.ref(selector))))
+                .user(WireMapping.record(try flows.user(WireMapping.ref(selector))))
             }
         case .verifyToken(let token):
             return Self.answer { () throws(AccountError) in
@@ -118,12 +118,7 @@ public final class Dispatcher: Sendable {
             }
         case .listTokens(let selector):
             return Self.answer { () throws(AccountError) in
-                .tokens(
-                    try flows.listTokens(WireMapping.ref(selector)).map {
-                        TokenInfo(
-                            id: $0.id, label: $0.label, createdAt: $0.createdAt, expiresAt: $0.expiresAt,
-                            lastUsed: $0.lastUsed)
-                    })
+                .tokens(try flows.listTokens(WireMapping.ref(selector)).map(WireMapping.tokenInfo))
             }
         case .forgotPassword(let who):
             return forgotPassword(who, peer: peer)
@@ -158,7 +153,7 @@ public final class Dispatcher: Sendable {
             }
         case .listUsers(let limit, let page, let order, let descending):
             return offload(id, op, sink, source) { () throws(AccountError) in
-                let result = try flows.accounts.listUsers(
+                let result = try flows.listUsers(
                     limit: Int(limit), page: Int(page), order: WireMapping.order(order), descending: descending)
                 return .users(total: UInt32(clamping: result.total), users: result.users.map(WireMapping.record))
             }
@@ -203,11 +198,8 @@ public final class Dispatcher: Sendable {
         case .listEvents(let selector, let since, let limit):
             return offload(id, op, sink, source) { () throws(AccountError) in
                 .events(
-                    try flows.listEvents(selector.map(WireMapping.ref), since: since, limit: Int(limit)).map {
-                        EventRecord(
-                            id: $0.id, time: $0.time, event: $0.event, userId: $0.userId, username: $0.username,
-                            peerUid: $0.peerUid, peerPid: $0.peerPid, detail: $0.detail)
-                    })
+                    try flows.listEvents(selector.map(WireMapping.ref), since: since, limit: Int(limit)).map(
+                        WireMapping.eventRecord))
             }
 
         case .data(let request):
@@ -233,13 +225,22 @@ public final class Dispatcher: Sendable {
         return .failure(.permissionDenied, "Permission denied: \(op) needs an admin peer")
     }
 
-    /// Runs `work` on `pool` (the worker pool by default) in `source`'s
+    /// The pool an opcode's work runs on, as its row of the opcode table says.
+    func workerPool(for op: Opcode) -> WorkerPool {
+        switch op.traits.runs {
+        case .worker: return pool
+        case .tokenWorker, .answeredThenTokenWorker: return tokenPool
+        case .inline: preconditionFailure("\(op) is answered on the event loop")
+        }
+    }
+
+    /// Runs `work` on the pool the opcode table gives `op`, in `source`'s
     /// share; answers "busy" (the only failure) when that share or the queue is full.
     func offload(
-        _ id: UInt32, _ op: Opcode, _ sink: ResponseSink, _ source: RequestSource, on pool: WorkerPool? = nil,
+        _ id: UInt32, _ op: Opcode, _ sink: ResponseSink, _ source: RequestSource,
         _ work: @escaping @Sendable () throws(AccountError) -> Reply
     ) -> Outcome {
-        let accepted = (pool ?? self.pool).submit(source: source) {
+        let accepted = workerPool(for: op).submit(source: source) {
             sink.deliver(Self.encode(id, op, Self.answer(work)), requestID: id)
         }
         if accepted { return .deferred }

@@ -93,14 +93,12 @@ public final class SocketServer: Service {
         let registry = self.registry
         let logger = self.logger
         let limits = ConnectionLimits(
-            maxFrameBytes: options.maxFrameBytes, maxRequestsInFlight: options.maxRequestsInFlight)
+            maxFrameBytes: options.maxFrameBytes, maxRequestsInFlight: options.maxRequestsInFlight,
+            timeouts: .init(idle: .seconds(options.idleTimeoutSeconds)))
         let limiter = ConnectionLimiter(
             maxTotal: options.maxConnections, maxPerUID: options.maxConnectionsPerUID,
             reserved: options.reservedConnections)
         let repeats = dispatcher.repeats
-        let idleTimeout: TimeAmount? =
-            options.idleTimeoutSeconds > 0 ? .seconds(options.idleTimeoutSeconds) : nil
-        let frameTimeout = ConnectionDeadlineHandler.frameTimeout(idleTimeout: idleTimeout)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: options.backlog)
             .serverChannelInitializer { channel in
@@ -130,10 +128,6 @@ public final class SocketServer: Service {
                     channel.closeFuture.whenComplete { _ in limiter.release(uid: credentials.uid) }
                     let peer = PeerContext(credentials: credentials, isAdmin: isAdmin)
                     registry.add(channel)
-                    try channel.pipeline.syncOperations.addHandler(
-                        ConnectionDeadlineHandler(
-                            idleTimeout: idleTimeout, frameTimeout: frameTimeout, maxFrameBytes: limits.maxFrameBytes,
-                            peerUID: credentials.uid, logger: logger))
                     try channel.pipeline.syncOperations.addHandler(
                         ConnectionHandler(
                             dispatcher: dispatcher, peer: peer, limits: limits, registry: registry, logger: logger))

@@ -74,9 +74,7 @@ public enum VouchDaemon {
             lockout: LockoutPolicy(config: config))
         let tokens = TokenService(
             store: store,
-            settings: TokenSettings(
-                sessionTTL: config.sessionTTL * 1000, sessionSliding: config.sessionSliding,
-                resetTTL: config.resetTokenTTL * 1000, verifyTTL: config.verifyTokenTTL * 1000),
+            settings: TokenSettings(config: config),
             clock: clock, logger: logger)
         notifier.status("loading users and tokens")
         // The whole-file check of a database that opening did not write to
@@ -156,17 +154,13 @@ public enum VouchDaemon {
 
         // The watchdog is pinged from the event loop itself, so a wedged loop gets us restarted.
         let watchdog = notifier.watchdogInterval.map { interval in
-            group.next().scheduleRepeatedTask(
-                initialDelay: .zero,
-                delay: .nanoseconds(
-                    Int64(interval.components.seconds) * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
-                )
-            ) { _ in notifier.watchdogPing() }
+            group.next().scheduleRepeatedTask(initialDelay: .zero, delay: TimeAmount(interval)) { _ in
+                notifier.watchdogPing()
+            }
         }
         // Counted log lines (rate limited, busy, refused) summarised once per interval.
         let repeatFlush = group.next().scheduleRepeatedTask(
-            initialDelay: .seconds(RepeatLog.interval.components.seconds),
-            delay: .seconds(RepeatLog.interval.components.seconds)
+            initialDelay: TimeAmount(RepeatLog.interval), delay: TimeAmount(RepeatLog.interval)
         ) { _ in dispatcher.repeats.flush() }
 
         let reload = ReloadService(
@@ -226,7 +220,7 @@ public enum VouchDaemon {
             do {
                 store = try SQLiteUserStore.open(path: databasePath, migrate: false, logger: logger)
                 report = "\(databasePath): schema is up to date (version \((try? store.schemaVersion()) ?? 0))"
-            } catch  where error.kind == .migrationPending {
+            } catch let error where error.kind == .migrationPending {
                 store = try SQLiteUserStore.open(path: databasePath, migrate: true, logger: logger)
                 report = "\(databasePath): migrated to schema version \((try? store.schemaVersion()) ?? 0)"
             }

@@ -64,4 +64,54 @@ enum WireMapping {
         default: return .internalError
         }
     }
+
+    static func dataRecord(_ user: User) -> UserDataRecord {
+        UserDataRecord(
+            id: user.id, uuid: wireUUID(user.uuid), username: user.username, email: user.email,
+            passwordHash: user.passwordHash, flags: AccountFlags(rawValue: user.flags.rawValue),
+            createdAt: user.createdAt, updatedAt: user.updatedAt, lastLogin: user.lastLogin,
+            failedLogins: user.failedLogins, lockedUntil: user.lockedUntil)
+    }
+
+    static func importedUser(_ record: UserDataRecord) -> ImportedUser {
+        ImportedUser(
+            uuid: record.uuid.map(uuid), username: record.username, email: record.email,
+            passwordHash: record.passwordHash, flags: flags(record.flags), createdAt: record.createdAt,
+            updatedAt: record.updatedAt, lastLogin: record.lastLogin, failedLogins: record.failedLogins,
+            lockedUntil: record.lockedUntil)
+    }
+
+    static func linuxRecord(_ user: User, _ p: LoginProfile, _ logins: LoginService) -> LinuxAccountRecord {
+        let settings = logins.settings
+        let state: WirePasswordState
+        switch logins.passwordAge(of: user) {
+        case .current: state = .current
+        case .expired: state = .expired
+        case .mustChange: state = .mustChange
+        }
+        return LinuxAccountRecord(
+            userId: user.id, username: user.username, login: p.login, uid: p.uid ?? 0, realName: p.realName,
+            home: settings.home(of: p, username: user.username), shell: settings.shell(of: p),
+            passwordChangedAt: p.passwordChangedAt, passwordMaxAge: p.passwordMaxAge,
+            effectiveMaxAge: p.passwordMaxAge ?? settings.passwordMaxAge, mustChangePassword: p.mustChangePassword,
+            passwordState: state, sshKeys: p.sshKeys)
+    }
+
+    static func tokenInfo(_ t: TokenRecord) -> TokenInfo {
+        TokenInfo(id: t.id, label: t.label, createdAt: t.createdAt, expiresAt: t.expiresAt, lastUsed: t.lastUsed)
+    }
+
+    static func eventRecord(_ e: StoredEvent) -> EventRecord {
+        EventRecord(
+            id: e.id, time: e.time, event: e.event, userId: e.userId, username: e.username, peerUid: e.peerUid,
+            peerPid: e.peerPid, detail: e.detail)
+    }
+
+    static func accountState(_ state: AccountState) -> WireAccountState {
+        switch state {
+        case .active: return .active
+        case .inactive: return .inactive
+        case .locked: return .locked
+        }
+    }
 }

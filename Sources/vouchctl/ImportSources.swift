@@ -25,44 +25,46 @@ enum UserLines {
         "created_at", "updated_at", "last_login", "failed_logins", "locked_until",
     ]
 
-    /// One line of the export, keys in a fixed order.
+    /// One line of the export, by Foundation's `JSONEncoder` (keys sorted;
+    /// absent values are null).
     static func line(_ u: UserDataRecord) -> String {
-        var parts: [String] = []
-        func add(_ key: String, _ json: String) { parts.append("\"\(key)\":\(json)") }
-        func int(_ v: Int64?) -> String { v.map(String.init) ?? "null" }
-        add("id", String(u.id))
-        add("uuid", u.uuid.map { string($0.description) } ?? "null")
-        add("username", string(u.username))
-        add("email", u.email.map(string) ?? "null")
-        add("password_hash", string(u.passwordHash))
-        add("active", u.flags.contains(.active) ? "true" : "false")
-        add("admin", u.flags.contains(.admin) ? "true" : "false")
-        add("superuser", u.flags.contains(.superuser) ? "true" : "false")
-        add("verified", u.flags.contains(.verified) ? "true" : "false")
-        add("created_at", int(u.createdAt))
-        add("updated_at", int(u.updatedAt))
-        add("last_login", int(u.lastLogin))
-        add("failed_logins", String(u.failedLogins))
-        add("locked_until", int(u.lockedUntil))
-        return "{" + parts.joined(separator: ",") + "}"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Strings, integers and booleans only: encoding cannot fail.
+        return (try? encoder.encode(ExportLine(user: u))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
-    /// A JSON string literal (only `"`, `\` and control characters escaped).
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
+    private struct ExportLine: Encodable {
+        let user: UserDataRecord
+
+        enum Key: String, CodingKey {
+            case id, uuid, username, email, active, admin, superuser, verified
+            case passwordHash = "password_hash"
+            case createdAt = "created_at"
+            case updatedAt = "updated_at"
+            case lastLogin = "last_login"
+            case failedLogins = "failed_logins"
+            case lockedUntil = "locked_until"
         }
-        return out + "\""
+
+        func encode(to encoder: any Encoder) throws {
+            let u = user
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(u.id, forKey: .id)
+            try c.encode(u.uuid?.description, forKey: .uuid)
+            try c.encode(u.username, forKey: .username)
+            try c.encode(u.email, forKey: .email)
+            try c.encode(u.passwordHash, forKey: .passwordHash)
+            try c.encode(u.flags.contains(.active), forKey: .active)
+            try c.encode(u.flags.contains(.admin), forKey: .admin)
+            try c.encode(u.flags.contains(.superuser), forKey: .superuser)
+            try c.encode(u.flags.contains(.verified), forKey: .verified)
+            try c.encode(u.createdAt, forKey: .createdAt)
+            try c.encode(u.updatedAt, forKey: .updatedAt)
+            try c.encode(u.lastLogin, forKey: .lastLogin)
+            try c.encode(u.failedLogins, forKey: .failedLogins)
+            try c.encode(u.lockedUntil, forKey: .lockedUntil)
+        }
     }
 
     static func parse(_ text: String) -> ImportSource {

@@ -122,7 +122,7 @@ struct Keys: AsyncParsableCommand {
             do {
                 record = try await client.linuxAccount(.username(user))
                 active = try await client.user(.username(user)).flags.contains(.active)
-            } catch  where error.status == .notFound {
+            } catch let error where error.status == .notFound {
                 return
             } catch {
                 throw CLIFailure.from(error)

@@ -29,11 +29,8 @@ struct Vouchd: AsyncParsableCommand {
     @Option(help: "Where logs go: automatic, journal or stderr.")
     var logTo: String = "automatic"
 
-    @Option(help: .hidden)
-    var testClockFile: String?
-
     func run() async throws {
-        try await Serve(options: options, checkConfig: checkConfig, logTo: logTo, testClockFile: testClockFile).run()
+        try await Serve(options: options, checkConfig: checkConfig, logTo: logTo).run()
     }
 }
 
@@ -137,8 +134,6 @@ struct Serve {
     let options: ConfigOptions
     let checkConfig: Bool
     let logTo: String
-    /// Tests of expiry: the clock's offset (ms) is read from this file.
-    let testClockFile: String?
 
     func run() async throws {
         let cfg: VouchConfig
@@ -165,9 +160,7 @@ struct Serve {
         let logger = Logger(label: "vouchd")
         do {
             try FileSafety.checkDatabase(cfg.databasePath, logger: logger)
-            let clock: any VouchClock = testClockFile.map { OffsetFileClock(path: $0) } ?? SystemClock()
-            try await VouchDaemon.run(
-                config: cfg, configPath: path, overrides: overrides, clock: clock, logger: logger)
+            try await VouchDaemon.run(config: cfg, configPath: path, overrides: overrides, logger: logger)
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             exitWith(error)

@@ -25,7 +25,7 @@ import VouchProtocol
         #expect(counts.count(.limitExceeded) == counts["refused", default: 0], "\(counts)")
         // One line for the first refusal; the rest only in the interval's summary
         // (which a slow machine may already have written).
-        let refusals = daemon.log_().split(separator: "\n").filter {
+        let refusals = daemon.logText().split(separator: "\n").filter {
             $0.contains("connection refused") && !$0.contains(" more in the last ")
         }
         #expect(refusals.count == 1, "\(refusals)")
@@ -87,7 +87,7 @@ import VouchProtocol
             if let conn = try? RawConnection(path: daemon.socketPath) { open.append(conn) }
             try await Task.sleep(for: .milliseconds(50))
         }
-        try #require(!open.isEmpty, "vouchd did not start: \(daemon.log_())")
+        try #require(!open.isEmpty, "vouchd did not start: \(daemon.logText())")
         var served = 0
         var refused: [String] = []
         for i in 0..<80 {
@@ -100,7 +100,7 @@ import VouchProtocol
         #expect(served == 64, "served \(served)")
         #expect(refused.count == 16, "\(refused.prefix(3))")
         #expect(refused.first?.contains("too many connections (max 64)") == true, "\(refused.prefix(1))")
-        #expect(daemon.log_().contains("max_connections lowered to fit the open-file limit"))
+        #expect(daemon.logText().contains("max_connections lowered to fit the open-file limit"))
         // Still serving once some are gone.
         for conn in open.suffix(30) { conn.close() }
         try await Task.sleep(for: .milliseconds(300))

@@ -128,7 +128,7 @@ import VouchProtocol
         // Then 500 more, now all rate limited.
         let again = try Flooder(socketPath: daemon.socketPath, frames: frames, seconds: 0).start().wait()
         #expect(again.count(.rateLimited) >= 495, "\(again)")
-        let lines = daemon.log_().split(separator: "\n").filter {
+        let lines = daemon.logText().split(separator: "\n").filter {
             $0.contains("uid \(Self.attackerUID)") && ($0.contains("rate_limited") || $0.contains("event=busy"))
                 && !$0.contains(" more in the last ")  // the 10 s summary, which a slow machine may reach
         }

@@ -70,7 +70,7 @@ import VouchProtocol
         let counts = try Flooder(socketPath: daemon.socketPath, frames: names, seconds: 0).start().wait()
         #expect(counts.count(.notFound) <= 10, "\(counts)")
         #expect(counts.count(.rateLimited) >= 190, "\(counts)")
-        #expect(daemon.log_().contains("rate limited"))
+        #expect(daemon.logText().contains("rate limited"))
         // Root (PAM's account phase) is not limited.
         let client = try await daemon.client()
         for _ in 1...20 {

@@ -42,7 +42,7 @@ import VouchProtocol
         await client.close()
 
         // The refusals are logged with the peer's uid.
-        let log = daemon.log_()
+        let log = daemon.logText()
         #expect(log.contains("permission denied"))
         #expect(
             log.contains("peer_uid=\(Self.nobody)") || log.contains("peer_uid=\"\(Self.nobody)\""),
@@ -109,7 +109,7 @@ import VouchProtocol
             #expect(response.message.contains("needs an admin peer"), "\(response.message)")
         }
         #expect(responses[3].status == .badRequest)
-        #expect(daemon.log_().contains("permission denied"))
+        #expect(daemon.logText().contains("permission denied"))
     }
 
     /// Sends `frames` from a raw client running as uid 65534 (python3 under

@@ -354,7 +354,7 @@ import VouchProtocol
             try await next.backupEnd(id: try #require(begun).id)
             await next.close()
         }
-        #expect(daemon.log_().contains("unfinished backups or imports dropped"))
+        #expect(daemon.logText().contains("unfinished backups or imports dropped"))
     }
 
     /// Issue 12 item 11: a file another user created beforehand never

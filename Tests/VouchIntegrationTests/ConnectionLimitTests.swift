@@ -44,7 +44,7 @@ import VouchSecrets
         var open: [RawConnection] = [try await Self.onlyConnection(daemon)]
         for _ in 0..<2 { open.append(try #require(try Self.servedConnection(daemon))) }
         try Self.expectRefused(daemon, mentioning: "uid \(getuid())")
-        #expect(daemon.log_().contains("connection refused"))
+        #expect(daemon.logText().contains("connection refused"))
         open.removeLast().close()
         try await Task.sleep(for: .milliseconds(200))
         #expect(try Self.servedConnection(daemon) != nil)
@@ -103,7 +103,7 @@ import VouchSecrets
         let elapsed = Date().timeIntervalSince(start)
         #expect(closed || conn.closesWithin(3), "still open after \(elapsed) s")
         #expect(elapsed < 6)
-        #expect(daemon.log_().contains("frame not completed in time"))
+        #expect(daemon.logText().contains("frame not completed in time"))
         // Others are still served (a raw connection that asks at once: a 2 s idle timeout is short).
         #expect(try Self.servedConnection(daemon) != nil)
     }

@@ -26,7 +26,7 @@ import VouchClient
             try await Task.sleep(for: .milliseconds(20))
         }
         p.terminate()
-        throw TestError("vouchd did not start: \(daemon.log_())")
+        throw TestError("vouchd did not start: \(daemon.logText())")
     }
 
     static func mode(_ path: String) -> mode_t? {
@@ -99,7 +99,7 @@ import VouchClient
                 #expect(m & 0o077 == 0, "\(suffix): \(String(m, radix: 8))")
             }
         }
-        let log = daemon.log_()
+        let log = daemon.logText()
         #expect(log.contains("database file was readable by group or others"), "\(log.suffix(2000))")
         #expect(log.contains(String(mode, radix: 8)), "\(log.suffix(2000))")
         let client = try await daemon.client()

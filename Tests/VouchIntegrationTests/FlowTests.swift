@@ -11,13 +11,12 @@ import VouchSecrets
     static let newPassword = "battery staple 2"
 
     /// A daemon whose forgot_password, request_verify, verify and reset_password hooks record their input.
-    static func daemonWithHooks(_ extra: [String] = [], clock: Bool = false) async throws -> (TestDaemon, HookDir) {
+    static func daemonWithHooks(_ extra: [String] = []) async throws -> (TestDaemon, HookDir) {
         let hooks = try HookDir()
         for event in ["forgot_password", "request_verify", "verify", "reset_password"] {
             try hooks.installRecorder(event)
         }
-        let daemon = try await TestDaemon(config: [hooks.configLine] + extra, start: !clock)
-        if clock { try await daemon.startWithTestClock() }
+        let daemon = try await TestDaemon(config: [hooks.configLine] + extra)
         return (daemon, hooks)
     }
 
@@ -324,42 +323,5 @@ import VouchSecrets
         #expect(back.status == .invalidToken)
         #expect(!(try await client.user(.id(vera.id)).flags.contains(.verified)))
         #expect(daemon.secretsInLog([token, Self.password]).isEmpty)
-    }
-
-    @Test func resetVerifyAndSessionTokensExpire() async throws {
-        let (daemon, hooks) = try await Self.daemonWithHooks(clock: true)
-        let client = try await daemon.client()
-        defer { Task { await client.close() } }
-        let alice = try await daemon.createUser(client, "alice", email: "alice@example.com", password: Self.password)
-        var seen = Set<String>()
-        let session = try #require(
-            try await client.login(username: "alice", password: .text(Self.password), wantToken: true).token)
-        try await client.forgotPassword("alice")
-        let (reset, _) = try await nextToken(hooks, "forgot_password", seen: &seen)
-        try await client.requestVerify(.any("alice"))
-        let (verify, _) = try await nextToken(hooks, "request_verify", seen: &seen)
-
-        // 59 minutes on: all still good (checked without using them up).
-        try daemon.setClockOffset(millis: 59 * 60 * 1000)
-        #expect(await isLiveSession(client, session.token, userId: alice.id))
-        // 61 minutes on: reset and verify tokens (1 h) expired, the session (24 h) not.
-        try daemon.setClockOffset(millis: 61 * 60 * 1000)
-        let r = await refusal { () async throws(VouchClientError) in
-            try await client.resetPassword(token: .text(reset), password: .text(Self.newPassword))
-        }
-        #expect(r.status == .invalidToken)
-        let v = await refusal { () async throws(VouchClientError) in try await client.verifyEmail(token: .text(verify))
-        }
-        #expect(v.status == .invalidToken)
-        #expect(await isLiveSession(client, session.token, userId: alice.id))
-        // 25 h on: the session expired too.
-        try daemon.setClockOffset(millis: 90_000_000)
-        let s = await refusal { () async throws(VouchClientError) in try await client.verifyToken(session.token) }
-        #expect(s.status == .invalidToken)
-        #expect(try await client.tokens(.id(alice.id)).isEmpty)
-        // Nothing changed.
-        _ = try await client.login(username: "alice", password: .text(Self.password))
-        #expect(!(try await client.user(.id(alice.id)).flags.contains(.verified)))
-        #expect(daemon.secretsInLog([session.token.text, reset, verify, Self.password]).isEmpty)
     }
 }

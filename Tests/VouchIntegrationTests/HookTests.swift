@@ -149,7 +149,7 @@ import VouchSecrets
         }
         try await waitUntil("the hook and its child to die") { pids.allSatisfy(dead) }
         #expect(!hooks.exists("done"))
-        #expect(daemon.log_().contains("hook_event=register"))
+        #expect(daemon.logText().contains("hook_event=register"))
         _ = try await daemon.createUser(client, "bob", password: Self.password)
     }
 
@@ -178,7 +178,7 @@ import VouchSecrets
         #expect(daemon.logCount("hook failed") == 0)
         _ = FileManager.default.createFile(atPath: hooks.output + "/release", contents: nil)
         try await waitUntil("the failure to be logged") { daemon.logCount("hook failed") == 1 }
-        let line = try #require(daemon.log_().split(separator: "\n").first { $0.contains("hook failed") })
+        let line = try #require(daemon.logText().split(separator: "\n").first { $0.contains("hook failed") })
         #expect(line.contains("exit_status=3"))
         // The token the hook printed is redacted in the log.
         #expect(line.contains("could not mail [redacted]"), "\(line)")
@@ -244,7 +244,7 @@ import VouchSecrets
         #expect(stat(file, &st) == 0 && st.st_mode & 0o777 == 0o600)
         let token = String(link.split(separator: "=").last ?? "")
         try await waitUntil("the hook's line in the log") { daemon.logCount("reset link for alice") == 1 }
-        #expect(daemon.log_().contains("hook finished"))
+        #expect(daemon.logText().contains("hook finished"))
         #expect(daemon.secretsInLog([token]).isEmpty)
         // The link works.
         try await client.resetPassword(token: .text(token), password: .text("battery staple 2"))

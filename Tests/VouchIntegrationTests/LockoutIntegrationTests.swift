@@ -54,7 +54,7 @@ func refusedStatus(_ body: () async throws(VouchClientError) -> Void) async -> S
             await refusedStatus { () async throws(VouchClientError) in
                 _ = try await client.accountStatus(username: "nobody")
             } == .notFound)
-        #expect(daemon.log_().contains("account locked after failed logins"))
+        #expect(daemon.logText().contains("account locked after failed logins"))
         await client.close()
 
         try await daemon.restart()
@@ -117,7 +117,7 @@ func refusedStatus(_ body: () async throws(VouchClientError) -> Void) async -> S
             await refusedStatus { () async throws(VouchClientError) in
                 try await a.changePassword(username: "dora", old: .text("correct horse 1"), new: .text("other horse 2"))
             } == .rateLimited)
-        #expect(daemon.log_().contains("rate_limited"))
+        #expect(daemon.logText().contains("rate_limited"))
         // Other operations are not limited.
         try await b.ping()
         #expect(try await b.accountStatus(username: "dora") == .active)
@@ -138,10 +138,10 @@ func refusedStatus(_ body: () async throws(VouchClientError) -> Void) async -> S
         let pid = try #require(daemon.process?.processIdentifier)
         kill(pid, SIGHUP)
         let deadline = Date().addingTimeInterval(10)
-        while !daemon.log_().contains("configuration reloaded"), Date() < deadline {
+        while !daemon.logText().contains("configuration reloaded"), Date() < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(daemon.log_().contains("max_connections"), "a key needing a restart is reported")
+        #expect(daemon.logText().contains("max_connections"), "a key needing a restart is reported")
         // The 5th failure within the window locks; the next attempt is already rate limited.
         #expect(
             await refusedStatus { () async throws(VouchClientError) in

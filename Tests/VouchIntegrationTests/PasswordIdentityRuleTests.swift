@@ -26,7 +26,7 @@ import VouchProtocol
         let pid = try #require(daemon.process?.processIdentifier)
         kill(pid, SIGHUP)
         let deadline = Date().addingTimeInterval(10)
-        while !daemon.log_().contains("configuration reloaded"), Date() < deadline {
+        while !daemon.logText().contains("configuration reloaded"), Date() < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(await create(daemon, "bob").status == nil)

@@ -12,10 +12,10 @@ import VouchProtocol
         let pid = try #require(daemon.process?.processIdentifier)
         kill(pid, SIGHUP)
         let deadline = Date().addingTimeInterval(10)
-        while daemon.log_().components(separatedBy: "configuration reloaded").count - 1 < count, Date() < deadline {
+        while daemon.logText().components(separatedBy: "configuration reloaded").count - 1 < count, Date() < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(daemon.log_().components(separatedBy: "configuration reloaded").count - 1 == count)
+        #expect(daemon.logText().components(separatedBy: "configuration reloaded").count - 1 == count)
     }
 
     @Test func commandLineOverridesAreNotReportedAsChanges() async throws {
@@ -29,14 +29,14 @@ import VouchProtocol
             "--log-level", "debug", "--log-to", "stderr",
         ])
         try await reload(daemon, expectReloads: 1)
-        #expect(!daemon.log_().contains("need a restart"), "\(daemon.log_().suffix(1500))")
+        #expect(!daemon.logText().contains("need a restart"), "\(daemon.logText().suffix(1500))")
 
         // A real change is still reported, and only it.
         try daemon.writeConfig([
             "socket_path = /nonexistent/file.sock", "database_path = /nonexistent/file.db", "max_connections = 7",
         ])
         try await reload(daemon, expectReloads: 2)
-        let warning = try #require(daemon.log_().split(separator: "\n").first { $0.contains("need a restart") })
+        let warning = try #require(daemon.logText().split(separator: "\n").first { $0.contains("need a restart") })
         #expect(warning.contains("max_connections"))
         #expect(!warning.contains("socket_path") && !warning.contains("database_path"), "\(warning)")
         let client = try await daemon.client()

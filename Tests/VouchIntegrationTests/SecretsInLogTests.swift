@@ -38,7 +38,7 @@ import VouchSecrets
         _ = try daemon.vouchctl(["login", "erin", "--password-stdin"], stdin: passwords[3] + "\n")
         daemon.stop()
 
-        let log = daemon.log_()
+        let log = daemon.logText()
         #expect(log.contains("login"), "the log is empty?")
         // Debug lines (syslog priority 7) about the failed and successful logins are there.
         #expect(log.contains("<7>login failed: wrong password"), "not a debug log")

@@ -33,7 +33,7 @@ import VouchProtocol
         let (loggedIn, _) = try await c.login(username: "socketuser", password: .text("activated horse 1"))
         #expect(loggedIn.id == created.id)
         await c.close()
-        #expect(daemon.log_().contains("activated=true"), "vouchd did not adopt the socket: \(daemon.log_())")
+        #expect(daemon.logText().contains("activated=true"), "vouchd did not adopt the socket: \(daemon.logText())")
     }
 
     @Test func readinessStatusWatchdogReloadAndStop() async throws {

@@ -195,8 +195,8 @@ import VouchSecrets
         }
         #expect(await isLiveSession(client, session.token, userId: alice.id))
         #expect(try await client.tokens(.id(alice.id)).count == 1)
-        #expect(daemon.log_().contains("permission_denied"))
-        #expect(daemon.log_().contains("peer_uid=65534"))
+        #expect(daemon.logText().contains("permission_denied"))
+        #expect(daemon.logText().contains("peer_uid=65534"))
         let secrets = [token, reset, verifyToken, session.token.text, Self.password, Self.newPassword]
         #expect(daemon.secretsInLog(secrets).isEmpty)
     }

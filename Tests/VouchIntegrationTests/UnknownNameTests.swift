@@ -39,7 +39,7 @@ import VouchProtocol
         #expect(hook["user"] is NSNull)
         #expect(stored.username == "UNKNOWN")
         #expect(!stored.detail.contains(Self.typed), "\(stored.detail)")
-        #expect(!daemon.log_().contains(Self.typed))
+        #expect(!daemon.logText().contains(Self.typed))
         #expect(Self.databaseBytes(daemon).range(of: Data(Self.typed.utf8)) == nil)
     }
 

@@ -5,7 +5,7 @@ import Testing
 
 /// What Fuzz/FuzzDecoder.swift checks, run on the seed corpus (Fuzz/corpus/)
 /// and on inputs worth keeping: the decoders never crash, a request that
-/// decodes re-encodes to the same bytes, and the frame splitter keeps to its
+/// decodes re-encodes to the same bytes, and vouchd's framer keeps to its
 /// cap.  An input the fuzzer finds goes into `regressions` below (as hex,
 /// with what it found).
 @Suite struct FuzzRegressionTests {
@@ -28,6 +28,14 @@ import Testing
         ("response account_status state 3", "01 18 00 00 00 01 00 00 03"),
         ("invalid UTF-8 in hello", "01 01 00 00 00 01 00 02 c0 af"),
         ("two frames, the second over the cap", "00 00 00 06 01 02 00 00 00 01 00 00 10 01"),
+        (
+            "set_password_aging with max_age but not options bit 0 (not canonical)",
+            "01 64 01 15 00 00 01 03 09 00 00 00 00 00 8a 00 00 01 c1 01 40 00 00 06"
+        ),
+        (
+            "set_linux_account with a shell but not set bit 3 (not canonical)",
+            "01 61 00 00 00 01 03 00 01 61 00 00 00 00 00 00 00 02 73 68"
+        ),
     ]
 
     static func bytes(_ hex: String) -> [UInt8] {
@@ -50,14 +58,18 @@ import Testing
                 #expect(response.message.utf8.count <= 65535, "\(name)")
             }
         }
-        var splitter = FrameSplitter(maxFrameBytes: 4096)
-        splitter.append(input)
+        // vouchd's own framer, as the fuzzer runs it.
+        var framer = RequestFramer(maxFrameBytes: 4096)
         var consumed = 0
-        while let payload = try? splitter.next() {
-            #expect(payload.count >= 1 && payload.count <= 4096, "\(name)")
-            consumed += 4 + payload.count
-            #expect(consumed <= input.count, "\(name)")
-            payload.withUnsafeBytes { checkRequest($0, name) }
+        while consumed < input.count {
+            let cut = input[consumed...].withUnsafeBytes { framer.next(from: $0) }
+            #expect(cut.consumed <= input.count - consumed, "\(name)")
+            guard let frame = cut.frame else { break }
+            if case .decoded = frame {
+                #expect(cut.consumed >= 5 && cut.consumed <= 4 + 4096, "\(name)")
+                input[(consumed + 4)..<(consumed + cut.consumed)].withUnsafeBytes { checkRequest($0, name) }
+            }
+            consumed += cut.consumed
         }
     }
 

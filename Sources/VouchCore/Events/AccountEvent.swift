@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// Who asked for an operation: the peer's credentials and, for logins
 /// through PAM, the service, remote host and tty.  Used in logs and events only.
 public struct Caller: Hashable, Sendable {
@@ -67,75 +69,61 @@ public struct AccountEvent: Sendable {
     }
 
     /// The JSON document a hook reads on stdin (`includeToken`) or the
-    /// events table keeps (without the token).
+    /// events table keeps (without the token), written by Foundation's
+    /// `JSONEncoder` (keys sorted; `user` and `email` null when absent).
     public func json(includeToken: Bool) -> String {
-        var o = JSONWriter()
-        o.field("event", kind.rawValue)
-        o.field("time_ms", time)
-        if let user {
-            var u = JSONWriter()
-            u.field("id", user.id)
-            u.field("uuid", user.uuid.uuidString.lowercased())
-            u.field("username", user.username)
-            u.field("email", user.email)
-            u.field("active", user.isActive)
-            u.field("admin", user.isAdmin)
-            u.field("superuser", user.isSuperuser)
-            u.field("verified", user.isVerified)
-            o.raw("user", u.finish())
-        } else {
-            o.raw("user", "null")
-            o.field("username", username)
-        }
-        var p = JSONWriter()
-        p.field("uid", Int64(caller.uid))
-        p.field("pid", Int64(caller.pid))
-        if !caller.service.isEmpty { p.field("service", caller.service) }
-        if !caller.remoteHost.isEmpty { p.field("rhost", caller.remoteHost) }
-        if !caller.tty.isEmpty { p.field("tty", caller.tty) }
-        o.raw("peer", p.finish())
-        if !changed.isEmpty { o.raw("changed", "[" + changed.map(JSONWriter.quote).joined(separator: ",") + "]") }
-        if let reason { o.field("reason", reason) }
-        if includeToken, let token {
-            o.field("token", token)
-            if let tokenExpiresAt { o.field("token_expires_ms", tokenExpiresAt) }
-        }
-        return o.finish()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let document = EventDocument(event: self, includeToken: includeToken)
+        // Strings, integers and booleans only: encoding cannot fail.
+        return (try? encoder.encode(document)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }
 
-/// A minimal JSON object writer (no Foundation).
-struct JSONWriter {
-    private var parts: [String] = []
+/// The keys of an event's JSON document (docs/HOOKS.md).
+private struct EventDocument: Encodable {
+    let event: AccountEvent
+    let includeToken: Bool
 
-    mutating func field(_ key: String, _ value: String?) {
-        parts.append(Self.quote(key) + ":" + (value.map(Self.quote) ?? "null"))
+    enum Key: String, CodingKey {
+        case event
+        case timeMs = "time_ms"
+        case user, username, peer, changed, reason, token
+        case tokenExpiresMs = "token_expires_ms"
+        case id, uuid, email, active, admin, superuser, verified
+        case uid, pid, service, rhost, tty
     }
-    mutating func field(_ key: String, _ value: Int64) { parts.append(Self.quote(key) + ":" + String(value)) }
-    mutating func field(_ key: String, _ value: Bool) {
-        parts.append(Self.quote(key) + ":" + (value ? "true" : "false"))
-    }
-    mutating func raw(_ key: String, _ json: String) { parts.append(Self.quote(key) + ":" + json) }
-    func finish() -> String { "{" + parts.joined(separator: ",") + "}" }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || (0x2028...0x2029).contains(scalar.value) {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
+    func encode(to encoder: any Encoder) throws {
+        var o = encoder.container(keyedBy: Key.self)
+        try o.encode(event.kind.rawValue, forKey: .event)
+        try o.encode(event.time, forKey: .timeMs)
+        if let user = event.user {
+            var u = o.nestedContainer(keyedBy: Key.self, forKey: .user)
+            try u.encode(user.id, forKey: .id)
+            try u.encode(user.uuid.uuidString.lowercased(), forKey: .uuid)
+            try u.encode(user.username, forKey: .username)
+            try u.encode(user.email, forKey: .email)
+            try u.encode(user.isActive, forKey: .active)
+            try u.encode(user.isAdmin, forKey: .admin)
+            try u.encode(user.isSuperuser, forKey: .superuser)
+            try u.encode(user.isVerified, forKey: .verified)
+        } else {
+            try o.encodeNil(forKey: .user)
+            try o.encode(event.username, forKey: .username)
         }
-        return out + "\""
+        let caller = event.caller
+        var p = o.nestedContainer(keyedBy: Key.self, forKey: .peer)
+        try p.encode(Int64(caller.uid), forKey: .uid)
+        try p.encode(Int64(caller.pid), forKey: .pid)
+        if !caller.service.isEmpty { try p.encode(caller.service, forKey: .service) }
+        if !caller.remoteHost.isEmpty { try p.encode(caller.remoteHost, forKey: .rhost) }
+        if !caller.tty.isEmpty { try p.encode(caller.tty, forKey: .tty) }
+        if !event.changed.isEmpty { try o.encode(event.changed, forKey: .changed) }
+        try o.encodeIfPresent(event.reason, forKey: .reason)
+        if includeToken, let token = event.token {
+            try o.encode(token, forKey: .token)
+            try o.encodeIfPresent(event.tokenExpiresAt, forKey: .tokenExpiresMs)
+        }
     }
 }

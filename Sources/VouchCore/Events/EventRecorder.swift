@@ -33,6 +33,11 @@ public final class EventRecorder: Sendable {
         }
     }
 
+    /// Stored events, oldest first (`userId` nil: every user's).
+    public func listEvents(userId: Int64?, since: Int64, limit: Int) throws(AccountError) -> [StoredEvent] {
+        try store.listEvents(userId: userId, since: since, limit: limit)
+    }
+
     /// Runs the `before_delete` hooks now; the first one that fails vetoes
     /// with the first line of its standard error as the reason.
     public func vetoBeforeDelete(_ event: AccountEvent) -> String? {

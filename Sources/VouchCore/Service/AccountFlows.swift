@@ -85,7 +85,7 @@ public final class AccountFlows: Sendable {
             }
         } catch {
             // An unknown name may be a password typed as the username.
-            let known = accounts.cache.user(named: username)
+            let known = accounts.user(named: username)
             events.record(
                 AccountEvent(
                     kind: .failedLogin, time: clock.nowMillis(), user: known,
@@ -178,7 +178,7 @@ public final class AccountFlows: Sendable {
     /// The user behind a live session token.  Memory only: "invalid token"
     /// for an unknown, revoked or expired token, or a user now inactive or deleted.
     public func verifyToken(_ token: SecretBytes) throws(AccountError) -> (user: User, expiresAt: Int64) {
-        guard let session = tokens.verifySession(token), let user = accounts.cache.user(id: session.userId),
+        guard let session = tokens.verifySession(token), let user = accounts.user(id: session.userId),
             user.isActive
         else { throw AccountError(.invalidToken) }
         return (user, session.expiresAt)
@@ -227,7 +227,7 @@ public final class AccountFlows: Sendable {
     public func forgotPassword(
         _ usernameOrEmail: String, caller: Caller, admit: (_ userId: Int64) -> Bool = { _ in true }
     ) {
-        guard let user = accounts.cache.user(named: usernameOrEmail) ?? accounts.cache.user(email: usernameOrEmail),
+        guard let user = accounts.user(named: usernameOrEmail) ?? accounts.user(email: usernameOrEmail),
             user.isActive
         else {
             logger.debug("forgot password: no active user", metadata: ["peer_uid": "\(caller.uid)"])
@@ -255,7 +255,7 @@ public final class AccountFlows: Sendable {
 
     public func resetPassword(token: SecretBytes, password: SecretBytes, caller: Caller) throws(AccountError) {
         guard let record = tokens.peek(token, purpose: .resetPassword),
-            let user = accounts.cache.user(id: record.userId)
+            let user = accounts.user(id: record.userId)
         else { throw AccountError(.invalidToken) }
         // A password change since the token was issued voids it.
         guard record.fingerprint == Self.fingerprint(user.passwordHash) else {
@@ -300,7 +300,7 @@ public final class AccountFlows: Sendable {
 
     /// Marks the user verified.  An inactive user can be verified and stays inactive.
     public func verifyEmail(token: SecretBytes, caller: Caller) throws(AccountError) -> User {
-        guard let record = tokens.peek(token, purpose: .verifyEmail), let user = accounts.cache.user(id: record.userId)
+        guard let record = tokens.peek(token, purpose: .verifyEmail), let user = accounts.user(id: record.userId)
         else { throw AccountError(.invalidToken) }
         guard let email = user.email, record.fingerprint == Self.fingerprint(IdentityRules.canonicalKey(email)) else {
             _ = try? tokens.consume(token, purpose: .verifyEmail)
@@ -320,7 +320,7 @@ public final class AccountFlows: Sendable {
             throw AccountError.invalidInput("The limit must be between 1 and 10000.")
         }
         let userId = try ref.map { r throws(AccountError) in try accounts.user(r).id }
-        return try events.store.listEvents(userId: userId, since: since, limit: limit)
+        return try events.listEvents(userId: userId, since: since, limit: limit)
     }
 
     // MARK: - Helpers

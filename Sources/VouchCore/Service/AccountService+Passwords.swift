@@ -48,7 +48,7 @@ extension AccountService {
             do throws(AccountError) {
                 stored = try store.recordLogin(
                     current, wholeRow: hadFailures, rehashed: rehash != nil, session: pending)
-            } catch  where error.code == .storageUnavailable && pending == nil {
+            } catch let error where error.code == .storageUnavailable && pending == nil {
                 // The password was right: a database that cannot be written
                 // (locked, full, read-only) must not lock everyone out.  The
                 // login is not recorded and the old hash is kept; its failures

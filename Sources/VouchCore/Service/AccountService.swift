@@ -75,6 +75,11 @@ public final class AccountService: Sendable {
 
     // MARK: - Lookups (memory only)
 
+    /// A user from memory, or nil: no error, no database.
+    public func user(id: Int64) -> User? { cache.user(id: id) }
+    public func user(named username: String) -> User? { cache.user(named: username) }
+    public func user(email: String) -> User? { cache.user(email: email) }
+
     public func user(_ ref: UserRef) throws(AccountError) -> User {
         guard let user = cache.user(ref) else { throw AccountError.notFound(ref) }
         return user

@@ -19,6 +19,13 @@ public struct TokenSettings: Hashable, Sendable {
         self.verifyTTL = verifyTTL
     }
 
+    /// The lifetimes of the configuration (seconds there, milliseconds here).
+    public init(config: VouchConfig) {
+        self.init(
+            sessionTTL: config.sessionTTL * 1000, sessionSliding: config.sessionSliding,
+            resetTTL: config.resetTokenTTL * 1000, verifyTTL: config.verifyTokenTTL * 1000)
+    }
+
     public func ttl(_ purpose: TokenPurpose) -> Int64 {
         switch purpose {
         case .session: return sessionTTL

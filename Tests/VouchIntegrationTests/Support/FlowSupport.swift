@@ -117,28 +117,14 @@ func waitForEvents(_ client: VouchClient, _ event: String, count: Int, user: Use
 }
 
 extension TestDaemon {
-    /// The file `--test-clock-file` reads: an offset in ms added to the system time.
-    var clockPath: String { directory + "/clock-offset" }
-
-    /// Starts vouchd with the injectable clock (offset 0).
-    func startWithTestClock() async throws {
-        try setClockOffset(millis: 0)
-        try await start(arguments: ["--config", configPath, "--log-to", "stderr", "--test-clock-file", clockPath])
-    }
-
-    /// Moves the daemon's clock: it reads the file at every call.
-    func setClockOffset(millis: Int64) throws {
-        try "\(millis)\n".write(toFile: clockPath, atomically: true, encoding: .utf8)
-    }
-
     /// The given secrets that appear in the daemon's log (should be none).
     func secretsInLog(_ secrets: [String]) -> [String] {
-        let log = log_()
+        let log = logText()
         return secrets.filter { !$0.isEmpty && log.contains($0) }
     }
 
     /// How often `text` appears in the log.
-    func logCount(_ text: String) -> Int { log_().components(separatedBy: text).count - 1 }
+    func logCount(_ text: String) -> Int { logText().components(separatedBy: text).count - 1 }
 
     /// Creates a user through the client; returns the record.
     func createUser(

@@ -21,7 +21,7 @@ extension TestDaemon {
 
     /// Every password must be absent from the daemon's log (it runs at `debug`).
     func expectLogFreeOf(_ secrets: [String], sourceLocation: SourceLocation = #_sourceLocation) {
-        let log = log_()
+        let log = logText()
         #expect(!log.isEmpty, "the daemon logged nothing", sourceLocation: sourceLocation)
         for secret in secrets {
             #expect(

@@ -151,14 +151,14 @@ final class TestDaemon: @unchecked Sendable {
         process = p
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            if !p.isRunning { throw TestError("vouchd exited with \(p.terminationStatus): \(log_())") }
+            if !p.isRunning { throw TestError("vouchd exited with \(p.terminationStatus): \(logText())") }
             if let client = try? await VouchClient.connect(socketPath: socketPath, timeout: .seconds(2)) {
                 defer { Task { await client.close() } }
                 if (try? await client.ping()) != nil { return }
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw TestError("vouchd did not answer within 20 s: \(log_())")
+        throw TestError("vouchd did not answer within 20 s: \(logText())")
     }
 
     /// SIGTERM and wait: a graceful stop.
@@ -195,7 +195,7 @@ final class TestDaemon: @unchecked Sendable {
         return try runProcess(Products.vouchctl, full, stdin: stdin)
     }
 
-    func log_() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    func logText() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     deinit {
         if let p = process, p.isRunning {

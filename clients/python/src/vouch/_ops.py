@@ -247,7 +247,7 @@ def remove_ssh_key(user: UserRef, key: str) -> "Call[LinuxAccount]":
 
 def set_password_aging(user: UserRef, max_age: Any, expire: bool) -> "Call[LinuxAccount]":
     options = 0
-    seconds = 0
+    seconds = -1  # the wire's value when bit 0 leaves the maximum age unchanged
     if max_age is not _UNCHANGED:
         options |= 1
         seconds = -1 if max_age is None else _seconds(max_age)
