@@ -166,7 +166,7 @@ def test_linux_login_encoders_set_only_the_bits_given() -> None:
     body = bytes(ops.set_password_aging(7, datetime.timedelta(days=2), False).body)
     assert body[9:] == b"\x01" + (2 * 86400).to_bytes(8, "big")
     body = bytes(ops.set_password_aging(7, ops._UNCHANGED, True).body)
-    assert body[9:] == b"\x02" + bytes(8)
+    assert body[9:] == b"\x02" + (-1).to_bytes(8, "big", signed=True)  # max_age unused: -1, as the daemon wants
     with pytest.raises(ValueError):
         ops.set_password_aging(7, ops._UNCHANGED, False)
     with pytest.raises(ValueError):
