@@ -185,7 +185,7 @@ public enum VouchDaemon {
                 .init(
                     service: UserdbServer(
                         options: .init(socketPath: config.userdbSocket, inheritedFD: inheritedUserdbFD), logins: logins,
-                        group: group, logger: logger)))
+                        group: group, repeats: dispatcher.repeats, logger: logger)))
         }
         services.append(.init(service: server))
         let serviceGroup = ServiceGroup(

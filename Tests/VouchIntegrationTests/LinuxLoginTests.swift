@@ -74,6 +74,31 @@ import VouchSecrets
         #expect(!after.mustChangePassword && after.passwordChangedAt != nil)
     }
 
+    /// The userdb socket, like the main one, is never taken over by a second
+    /// vouchd (issue 11's defect 1): it refuses, and the first keeps answering.
+    @Test func aSecondDaemonDoesNotTakeOverTheUserdbSocket() async throws {
+        let daemon = try await Self.daemon()
+        let userdb = daemon.directory + "/userdb.sock"
+        var before = stat()
+        #expect(lstat(userdb, &before) == 0)
+        let second = try runProcess(
+            Products.vouchd,
+            [
+                "--config", daemon.configPath, "--socket", daemon.directory + "/second.sock", "--database",
+                daemon.directory + "/second.db", "--log-to", "stderr",
+            ], timeout: 20)
+        #expect(second.status != 0, "\(second.stderr)")
+        #expect(second.stderr.contains("another daemon is answering on \(userdb)"), "\(second.stderr)")
+        var after = stat()
+        #expect(lstat(userdb, &after) == 0)
+        #expect(after.st_ino == before.st_ino)
+        let lookup =
+            #"{"method":"io.systemd.UserDatabase.GetUserRecord","#
+            + #""parameters":{"service":"io.vouch.UserDatabase"}}"#
+        let replies = try Self.varlink(daemon, [lookup])
+        #expect(replies.count == 1 && replies[0] != "EOF", "\(replies)")
+    }
+
     @Test func userdbServesLoginUsersOnly() async throws {
         let daemon = try await Self.daemon()
         let client = try await daemon.client()

@@ -20,6 +20,8 @@ public final class UserdbServer: Service {
         public var deadline: TimeAmount = .seconds(10)
         public var maxConnections = 256
         public var maxConnectionsPerUID = 32
+        /// Of `maxConnections`, kept for root (sshd, login and su look users up as root).
+        public var reservedConnections = 16
 
         public init(socketPath: String, inheritedFD: Int32?) {
             self.socketPath = socketPath
@@ -31,8 +33,12 @@ public final class UserdbServer: Service {
     let responder: UserdbResponder
     let group: any EventLoopGroup
     let logger: Logger
+    /// Refused connections are logged once per uid and interval (the socket is open to every user).
+    let repeats: RepeatLog
 
-    public init(options: Options, logins: LoginService, group: any EventLoopGroup, logger: Logger) {
+    public init(
+        options: Options, logins: LoginService, group: any EventLoopGroup, repeats: RepeatLog, logger: Logger
+    ) {
         self.options = options
         let machineID = Self.machineID()
         if machineID == nil {
@@ -41,6 +47,7 @@ public final class UserdbServer: Service {
         }
         self.responder = UserdbResponder(logins: logins, machineID: machineID)
         self.group = group
+        self.repeats = repeats
         self.logger = logger
     }
 
@@ -68,7 +75,7 @@ public final class UserdbServer: Service {
     }
 
     public func run() async throws {
-        let channel = try await bind()
+        let (channel, socketFile) = try await bind()
         logger.info(
             "userdb listening",
             metadata: ["socket": "\(options.socketPath)", "activated": "\(options.inheritedFD != nil)"])
@@ -78,16 +85,20 @@ public final class UserdbServer: Service {
             self.responder.draining.store(true, ordering: .relaxed)
             channel.close(promise: nil)
         }
-        if options.inheritedFD == nil { unlink(options.socketPath) }
+        // Only our own file: a daemon that took the path since keeps it.
+        _ = SocketFile.remove(options.socketPath, ifStill: socketFile)
     }
 
-    private func bind() async throws -> any Channel {
+    /// The listening channel, and the identity of the socket file it made (nil when inherited).
+    private func bind() async throws -> (any Channel, SocketFile.Identity?) {
         let responder = self.responder
         let logger = self.logger
+        let repeats = self.repeats
         let options = self.options
-        let limiter = ConnectionLimiter(maxTotal: options.maxConnections, maxPerUID: options.maxConnectionsPerUID)
+        let limiter = ConnectionLimiter(
+            maxTotal: options.maxConnections, maxPerUID: options.maxConnectionsPerUID,
+            reserved: options.reservedConnections)
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -98,10 +109,10 @@ public final class UserdbServer: Service {
                         throw ServerStartupError(description: "no peer credentials")
                     }
                     // Over the limit: closed at once, which clients take as "not available" without waiting.
-                    if let reason = limiter.admit(uid: credentials.uid) {
-                        logger.notice(
-                            "userdb connection refused: \(reason)",
-                            metadata: ["event": "connection_limit", "peer_uid": "\(credentials.uid)"])
+                    if let reason = limiter.admit(uid: credentials.uid, privileged: credentials.uid == 0) {
+                        repeats.note(
+                            .notice, "userdb connection refused: \(reason)", event: "userdb_connection_limit",
+                            source: "uid \(credentials.uid)", metadata: ["peer_uid": "\(credentials.uid)"])
                         throw ServerStartupError(description: reason)
                     }
                     channel.closeFuture.whenComplete { _ in limiter.release(uid: credentials.uid) }
@@ -114,25 +125,28 @@ public final class UserdbServer: Service {
                 }
             }
         if let fd = options.inheritedFD {
-            return try await bootstrap.withBoundSocket(fd).get()
+            return (try await bootstrap.withBoundSocket(fd).get(), nil)
         }
         let directory = String(
             options.socketPath[..<(options.socketPath.lastIndex(of: "/") ?? options.socketPath.startIndex)])
         if !directory.isEmpty { mkdir(directory, 0o755) }
+        // A live socket (another daemon's) is never taken over; a stale one is replaced.
+        try SocketFile.prepareToBind(options.socketPath)
+        let fd = try SocketFile.bindListening(options.socketPath, backlog: 256)
         let channel: any Channel
         do {
-            channel = try await bootstrap.bind(
-                unixDomainSocketPath: options.socketPath, cleanupExistingSocketFile: true
-            )
-            .get()
+            channel = try await bootstrap.withBoundSocket(fd).get()
         } catch {
+            close(fd)
+            unlink(options.socketPath)
             throw ServerStartupError(description: "cannot listen on \(options.socketPath): \(error)")
         }
         // Any user's lookups go through nss-systemd in their own process.
         guard chmod(options.socketPath, 0o666) == 0 else {
             channel.close(promise: nil)
+            unlink(options.socketPath)
             throw ServerStartupError(description: "cannot set mode of \(options.socketPath): errno \(errno)")
         }
-        return channel
+        return (channel, SocketFile.identity(of: options.socketPath))
     }
 }
