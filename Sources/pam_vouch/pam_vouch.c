@@ -212,10 +212,22 @@ static int login_once(pam_handle_t *pamh, const options *o, vouch_client *c, con
     vouch_user u;
     int rc = vouch_login_ctx(c, user, pw, item_str(pamh, PAM_SERVICE), item_str(pamh, PAM_RHOST),
                              item_str(pamh, PAM_TTY), &u);
-    if (rc != VOUCH_OK || strcmp(u.username, user) == 0) return rc;
+    if (rc == VOUCH_ERR_PASSWORD_EXPIRED) {
+        /* The right password, but the answer names no account: ask which
+         * one matched (pam_vouch runs as root, an admin peer).  Unconfirmed
+         * is refused: the name rule below must hold here too. */
+        if (vouch_get_user(c, user, &u) != VOUCH_OK) {
+            pam_syslog(pamh, LOG_NOTICE, "authentication refused: cannot confirm which account's password "
+                                         "expired (pam_vouch needs an admin peer for that)");
+            return NAME_MISMATCH;
+        }
+    } else if (rc != VOUCH_OK) {
+        return rc;
+    }
+    if (strcmp(u.username, user) == 0) return rc;
     if (o->ignore_case && ascii_case_equal(u.username, user)) {
         if (o->debug) pam_syslog(pamh, LOG_DEBUG, "ignore_case: PAM_USER %s becomes %s", user, u.username);
-        return pam_set_item(pamh, PAM_USER, u.username) == PAM_SUCCESS ? VOUCH_OK : VOUCH_ERR_NOMEM;
+        return pam_set_item(pamh, PAM_USER, u.username) == PAM_SUCCESS ? rc : VOUCH_ERR_NOMEM;
     }
     pam_syslog(pamh, LOG_NOTICE,
                "authentication refused: vouchd matched account %s, not PAM_USER %s exactly "

@@ -73,6 +73,18 @@ expect "another case of the name is refused" "auth: PAM_AUTH_ERR" "user: ALICE"
 ph --service ignorecase --user ALICE --answer 'wonderland rabbit 1' auth
 expect "ignore_case: the account's own name becomes PAM_USER" "auth: PAM_SUCCESS" "user: alice"
 
+# an expired password (status 22) names no account in its answer: the name
+# rule holds all the same (real daemon: the fake one has no password aging)
+if [ "$DAEMON_KIND" = real ]; then
+    printf '%s' 'expired pass word 5' | ctl user create --username dora --password-stdin >/dev/null
+    ctl user expire dora >/dev/null
+    ph --service vouch --user DORA --answer 'expired pass word 5' auth
+    expect "expired password, another case of the name is refused" "auth: PAM_AUTH_ERR" "user: DORA"
+    ph --service vouch --user dora --answer 'expired pass word 5' auth account
+    expect "expired password, own name: auth, then a change is required" "auth: PAM_SUCCESS" \
+        "account: PAM_NEW_AUTHTOK_REQD"
+fi
+
 # issue 12 item 12: a name vouchd does not know is logged as UNKNOWN (it may
 # be a password typed at the login prompt), a known one by name
 ph --service vouch --user 'Typed-Password-9' --answer 'whatever' auth
