@@ -132,10 +132,23 @@ public final class AccountFlows: Sendable {
     }
 
     private func passwordChanged(_ user: User, _ caller: Caller) throws(AccountError) {
-        try logins?.passwordChanged(userId: user.id)
         try tokens.revokeAll(userId: user.id, purpose: .resetPassword)
         if revokeSessionsOnPasswordChange { try tokens.revokeAll(userId: user.id, purpose: .session) }
+        recordPasswordAge(user)
         record(.passwordChanged, user, caller)
+    }
+
+    /// Notes the change for password aging, after the tokens are revoked: the
+    /// new password is in force either way, and a failure here must not leave
+    /// an old session or reset token alive behind an error.
+    private func recordPasswordAge(_ user: User) {
+        do {
+            try logins?.passwordChanged(userId: user.id)
+        } catch {
+            logger.error(
+                "password change not recorded for password aging",
+                metadata: ["user_id": "\(user.id)", "error": "\(error.code)"])
+        }
     }
 
     public func updateUser(
@@ -268,9 +281,9 @@ public final class AccountFlows: Sendable {
         }
         _ = try tokens.consume(token, purpose: .resetPassword)
         let updated = try accounts.setPassword(.id(user.id), password: password)
-        try logins?.passwordChanged(userId: user.id)
         try tokens.revokeAll(userId: user.id, purpose: .resetPassword)
         try tokens.revokeAll(userId: user.id, purpose: .session)
+        recordPasswordAge(updated)
         self.record(.resetPassword, updated, caller)
     }
 
