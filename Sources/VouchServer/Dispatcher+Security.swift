@@ -126,8 +126,10 @@ extension Dispatcher {
             .accountState(WireMapping.accountState(try flows.accountState(username: username)))
         }
         if limited {
-            var unknown = true
-            if case .reply = outcome { unknown = false }
+            // Only an unknown name is charged: an existing account in any state
+            // (locked, inactive, its password expired) is what PAM asks about.
+            var unknown = false
+            if case .failure(.notFound, _) = outcome { unknown = true }
             limits.passwordFailures.end(source, counted: unknown)
         }
         return outcome
@@ -149,6 +151,7 @@ extension Dispatcher {
             workerPool(for: .forgotPassword).submit(
                 source: source, { flows.forgotPassword(who, caller: caller, admit: perAccount.take) })
         else {
+            limits.tokenRequests.refund(uid)  // nothing was done: the allowance is not spent
             repeats.note(
                 .warning, "token queue full; answered busy", event: "busy", source: "\(source)",
                 metadata: ["op": "forgot_password"])
@@ -167,10 +170,13 @@ extension Dispatcher {
         }
         let flows = self.flows
         let perAccount = limits.tokenRequestsPerAccount
-        return offload(id, op, sink, peer.source()) { () throws(AccountError) -> Reply in
+        let outcome = offload(id, op, sink, peer.source()) { () throws(AccountError) -> Reply in
             try flows.requestVerify(WireMapping.ref(selector), caller: peer.caller(), admit: perAccount.take)
             return .empty
         }
+        // Refused for load before anything was done: the allowance is not spent.
+        if case .failure(.busy, _) = outcome { limits.tokenRequests.refund(peer.credentials.uid) }
+        return outcome
     }
 
     /// `reset_password` and `verify_email`: failed redemptions (wrong or
@@ -181,6 +187,8 @@ extension Dispatcher {
     ) -> Outcome {
         let uid = peer.credentials.uid
         let failures = limits.tokenFailures
+        // Guesses still being checked hold the rest of the allowance: to the
+        // guesser that is the same limit.
         guard failures.begin(uid) == .admitted else {
             noteRateLimited(op, peer, peer.source())
             return .failure(.rateLimited, "Too many invalid tokens; try again later")

@@ -79,3 +79,19 @@ import VouchProtocol
         await client.close()
     }
 }
+
+extension AbuseTokenTests {
+    /// Only unknown names are charged: an account whose password expired is
+    /// a real account, and asking about it must not use up the peer's allowance.
+    @Test(.enabled(if: runningAsRoot, "needs root to run the attacker as uid 65534 (setpriv)"))
+    func accountStatusOfAnExpiredAccountIsNotChargedAsUnknown() async throws {
+        let daemon = try await TestDaemon(config: ["login_failures_per_minute = 10"])
+        try await daemon.createUser("alice", password: "correct horse battery 1")
+        let expired = try daemon.vouchctl(["user", "expire", "alice"])
+        #expect(expired.status == 0, "\(expired.stderr)")
+        let asks = (1...50).map { frame(UInt32($0), .accountStatus(username: "alice")) }
+        let counts = try Flooder(socketPath: daemon.socketPath, frames: asks, seconds: 0).start().wait()
+        #expect(counts.count(.passwordExpired) == 50, "\(counts)")
+        #expect(counts.count(.rateLimited) == 0, "\(counts)")
+    }
+}
