@@ -135,6 +135,8 @@ static const char *logged_name(const options *o, vouch_client *c, const char *us
         return user; /* answered for an existing account */
     default: break;
     }
+    /* No second wait on a daemon that just failed to answer: unconfirmed. */
+    if (unavailable(rc)) return "UNKNOWN";
     int state = 0;
     return c && vouch_account_status(c, user, &state) == VOUCH_OK ? user : "UNKNOWN";
 }
