@@ -31,6 +31,8 @@ extension AccountService {
             }
         }
         let now = clock.nowMillis()
+        // Made before the write lock (random bytes and a digest): only the write waits behind it.
+        let pending = try session?(user.user.id)
         let (updated, stored) = try writeLock.withLock { _ throws(AccountError) -> (User, TokenRecord?) in
             var current = try stillValid(user.user)
             let hadFailures = LockoutPolicy.hasState(current)
@@ -43,7 +45,6 @@ extension AccountService {
                 // A successful login clears the failure count (one write).
                 current = LockoutPolicy.cleared(current)
             }
-            let pending = try session?(current.id)
             let stored: TokenRecord?
             do throws(AccountError) {
                 stored = try store.recordLogin(
