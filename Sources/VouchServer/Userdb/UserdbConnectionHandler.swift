@@ -74,15 +74,13 @@ final class UserdbConnectionHandler: ChannelInboundHandler {
             return
         }
         armTimer(context)
-        if stream != nil {
-            guard queued.count < Self.maxQueued else {
-                context.close(promise: nil)
-                return
-            }
-            queued.append(call)
+        // Answered in order: behind an enumeration still being written, and behind the calls queued before it.
+        guard queued.count < Self.maxQueued else {
+            context.close(promise: nil)
             return
         }
-        start(call, context)
+        queued.append(call)
+        pump(context)
         context.flush()
     }
 
@@ -110,19 +108,22 @@ final class UserdbConnectionHandler: ChannelInboundHandler {
             for frame in frames { write(frame, context) }
         case .stream(let s):
             stream = s
-            pump(context)
         }
     }
 
-    /// Writes records while the channel takes them, then the calls queued behind.
+    /// Writes an enumeration's records while the channel takes them, then
+    /// answers the queued calls in order, until one streams more than the
+    /// channel takes or none is left.
     private func pump(_ context: ChannelHandlerContext) {
-        while var s = stream {
-            while context.channel.isWritable, let frame = s.nextFrame() { write(frame, context) }
-            if !s.isFinished {
-                stream = s
-                return
+        while true {
+            if var s = stream {
+                while context.channel.isWritable, let frame = s.nextFrame() { write(frame, context) }
+                if !s.isFinished {
+                    stream = s
+                    return
+                }
+                stream = nil
             }
-            stream = nil
             guard !queued.isEmpty else { return }
             start(queued.removeFirst(), context)
         }
