@@ -40,8 +40,14 @@ public final class RepeatLog: Sendable {
                 entries[key]!.repeats += 1
                 return false
             }
+            guard key.source == source else {
+                // The first line diverted to "others" is counted there (logged at the
+                // flush), without the metadata of the source that happened to come first.
+                entries[key] = Entry(level: level, message: message, metadata: [:], repeats: 1)
+                return false
+            }
             entries[key] = Entry(level: level, message: message, metadata: metadata, repeats: 0)
-            return key.source == source
+            return true
         }
         guard first else { return }
         var metadata = metadata
