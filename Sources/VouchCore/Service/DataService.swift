@@ -34,7 +34,8 @@ public final class DataService: Sendable {
     public func beginBackup(owner: ObjectIdentifier? = nil) throws(AccountError) -> (
         id: UInt32, size: Int64, users: Int
     ) {
-        // Under the accounts' write lock the cache and the database agree.
+        // Under the accounts' write lock no write is half done.  (Failed-login counts the
+        // database could not take are held in memory only: a backup does not carry them.)
         let (bytes, users) = try accounts.writeLock.withLock { _ throws(AccountError) -> ([UInt8], Int) in
             (try store.snapshot(), accounts.userCount)
         }

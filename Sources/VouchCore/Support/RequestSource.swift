@@ -18,9 +18,6 @@ public struct RequestSource: Hashable, Sendable, CustomStringConvertible {
     /// The daemon's own background work (checkpoints, token maintenance).
     public static let daemon = RequestSource(uid: UInt32.max, service: "vouchd")
 
-    /// The uid alone: what an unprivileged peer's requests share.
-    public var peer: RequestSource { RequestSource(uid: uid) }
-
     public var description: String {
         if service.isEmpty && remoteHost.isEmpty { return "uid \(uid)" }
         return "uid \(uid) service \"\(service)\" rhost \"\(remoteHost)\""

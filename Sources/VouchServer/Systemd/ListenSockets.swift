@@ -36,8 +36,8 @@ public enum ListenSockets {
     }
 
     /// The sockets systemd passed: the main socket and, when `userdbPath`
-    /// is given, the io.systemd.UserDatabase socket bound there (a second
-    /// `ListenStream=` in vouchd.socket), told apart by their paths.
+    /// is given, the io.systemd.UserDatabase socket bound there (from
+    /// vouchd-userdb.socket), told apart by their paths.
     /// Throws when a descriptor is not a listening `AF_UNIX` stream socket
     /// or there are more than these two; unused descriptors are closed.
     public static func inheritUnixSockets(userdbPath: String?) throws(ListenSocketError) -> (
@@ -53,7 +53,7 @@ public enum ListenSockets {
         guard count <= expected else {
             for fd in first..<(first + count) { close(fd) }
             throw ListenSocketError(
-                "expected \(expected == 1 ? "1 socket" : "at most 2 sockets") from systemd, got \(count) (check ListenStream= in vouchd.socket)"
+                "expected \(expected == 1 ? "1 socket" : "at most 2 sockets") from systemd, got \(count) (check ListenStream= in vouchd.socket and vouchd-userdb.socket)"
             )
         }
         var main: Int32?
