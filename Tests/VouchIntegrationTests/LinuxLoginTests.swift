@@ -71,6 +71,10 @@ import VouchSecrets
             await refusedStatus { () async throws(VouchClientError) in
                 _ = try await client.login(username: "alice", password: .text("wrong horse 1"))
             } == .invalidCredentials)
+        // The refused login is in the audit trail, with its reason.
+        let events = try daemon.vouchctl(["events", "--user", "alice", "--json"])
+        #expect(
+            events.stdout.contains("failed_login") && events.stdout.contains("password expired"), "\(events.stdout)")
         try await client.changePassword(username: "alice", old: .text("correct horse 1"), new: .text("new horse 22"))
         _ = try await client.login(username: "alice", password: .text("new horse 22"))
         #expect(try await client.accountStatus(username: "alice") == .active)

@@ -96,7 +96,13 @@ public final class AccountFlows: Sendable {
         }
         // The right password, but it must be changed first (change_password): no session.
         if expired || logins?.passwordAge(of: user) ?? .current != .current {
-            throw AccountError(.passwordExpired)
+            // Recorded like any refused login, so hooks and `vouchctl events` see it.
+            let error = AccountError(.passwordExpired)
+            events.record(
+                AccountEvent(
+                    kind: .failedLogin, time: clock.nowMillis(), user: user, username: user.username, caller: caller,
+                    reason: error.code.rawValue))
+            throw error
         }
         record(.login, user, caller)
         return (user, session)
