@@ -22,11 +22,11 @@ enum HelpPlacement {
                     + "or `vouchctl help COMMAND`; a name that begins with '-' goes after `--` "
                     + "(vouchctl login -- \(arg))"
             }
-            if arg == "--socket" || arg == "--timeout" {
+            if globalOptionsWithValue.contains(arg) {
                 i += 2
                 continue
             }
-            if !arg.hasPrefix("--socket="), !arg.hasPrefix("--timeout=") {
+            if !isGlobalOptionWithInlineValue(arg) {
                 if !sawOperandOrOption,
                     let sub = command.configuration.subcommands.first(where: { $0._commandName == arg })
                 {

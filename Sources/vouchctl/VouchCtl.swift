@@ -52,6 +52,15 @@ struct VouchCtl: AsyncParsableCommand {
 /// `vouchctl --socket PATH user create ...`: options every command takes may
 /// come before the subcommand; ArgumentParser wants them after it, so they move
 /// to the end (before any `--`).
+/// The global options that take a value (`--socket PATH`, `--timeout SECONDS`), which
+/// every command accepts anywhere: both `hoistGlobalOptions` and `HelpPlacement` skip them.
+let globalOptionsWithValue: Set<String> = ["--socket", "--timeout"]
+
+/// Whether `arg` is a global option with its value in the same word (`--socket=PATH`).
+func isGlobalOptionWithInlineValue(_ arg: String) -> Bool {
+    globalOptionsWithValue.contains { arg.hasPrefix($0 + "=") }
+}
+
 func hoistGlobalOptions(_ args: [String]) -> [String] {
     var hoisted: [String] = []
     var rest: [String] = []
@@ -59,12 +68,12 @@ func hoistGlobalOptions(_ args: [String]) -> [String] {
     var seenSubcommand = false
     while i < args.count {
         let arg = args[i]
-        if !seenSubcommand, arg == "--socket" || arg == "--timeout", i + 1 < args.count {
+        if !seenSubcommand, globalOptionsWithValue.contains(arg), i + 1 < args.count {
             hoisted += [arg, args[i + 1]]
             i += 2
             continue
         }
-        if !seenSubcommand, arg.hasPrefix("--socket=") || arg.hasPrefix("--timeout=") {
+        if !seenSubcommand, isGlobalOptionWithInlineValue(arg) {
             hoisted.append(arg)
             i += 1
             continue
