@@ -127,11 +127,35 @@ async def login(
         result = await client.login(form.username, form.password, token=True, service="fastapi-example")
     except (vouch.InvalidCredentials, vouch.AccountInactive):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "LOGIN_BAD_CREDENTIALS")
+    except vouch.PasswordExpired:
+        # The right password, but it must be changed first: /auth/change-expired-password.
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "LOGIN_PASSWORD_EXPIRED")
     except vouch.AccountLocked:
         raise HTTPException(status.HTTP_423_LOCKED, "LOGIN_ACCOUNT_LOCKED")
     except vouch.RateLimited:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "LOGIN_RATE_LIMITED")
     return {"access_token": result.token, "token_type": "bearer"}
+
+
+class ExpiredPasswordChange(ChangePassword):
+    username: str
+
+
+@app.post("/auth/change-expired-password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_expired_password(
+    body: ExpiredPasswordChange, client: vouch.AsyncClient = Depends(vouch_client)
+) -> None:
+    """No token to be had with an expired password: the old password is the proof."""
+    try:
+        await client.change_password(body.username, body.old_password, body.new_password)
+    except (vouch.InvalidCredentials, vouch.AccountInactive):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "CHANGE_PASSWORD_BAD_CREDENTIALS")
+    except vouch.PasswordRejected as e:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, {"code": "CHANGE_PASSWORD_INVALID_PASSWORD", "reason": e.reason})
+    except vouch.AccountLocked:
+        raise HTTPException(status.HTTP_423_LOCKED, "LOGIN_ACCOUNT_LOCKED")
+    except vouch.RateLimited:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "LOGIN_RATE_LIMITED")
 
 
 @app.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)

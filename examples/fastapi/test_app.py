@@ -124,3 +124,15 @@ def test_503_while_vouchd_is_down(make_daemon, monkeypatch: pytest.MonkeyPatch) 
         assert down.status_code == 503 and down.headers["Retry-After"] == "1"
         d.start()
         assert http.get("/users/me", headers=bearer(token)).status_code == 200  # reconnected
+
+
+def test_an_expired_password_is_changed_without_a_token(daemon: Daemon, http: TestClient, account: vouch.User) -> None:
+    with daemon.client() as admin:
+        admin.set_password_aging(account.id, expire=True)
+    refused = http.post("/auth/login", data={"username": account.username, "password": PASSWORD})
+    assert refused.status_code == 400 and refused.json()["detail"] == "LOGIN_PASSWORD_EXPIRED"
+    body = {"username": account.username, "old_password": "wrong one 1", "new_password": "renewed pass 9"}
+    assert http.post("/auth/change-expired-password", json=body).status_code == 400
+    body["old_password"] = PASSWORD
+    assert http.post("/auth/change-expired-password", json=body).status_code == 204
+    login(http, account.username, "renewed pass 9")
