@@ -13,8 +13,10 @@ extension SQLiteUserStore {
                 """)
             while try rows.step() {
                 var p = LoginProfile(userId: rows.int64(0))
-                p.login = rows.int64(1) != 0
-                p.uid = rows.optionalInt64(2).map { UInt32(truncatingIfNeeded: $0) }
+                // A uid out of the range the schema allows (a damaged file) is no uid,
+                // and no login: never served as root or as another wrapped id.
+                p.uid = rows.optionalInt64(2).flatMap { UInt32(exactly: $0) }.flatMap { $0 >= 1000 ? $0 : nil }
+                p.login = rows.int64(1) != 0 && p.uid != nil
                 p.realName = rows.string(3) ?? ""
                 p.home = rows.string(4)
                 p.shell = rows.string(5)
@@ -30,7 +32,7 @@ extension SQLiteUserStore {
             }
             var used = Set<UInt32>()
             let uids = try db.prepare("SELECT uid FROM login_uids")
-            while try uids.step() { used.insert(UInt32(truncatingIfNeeded: uids.int64(0))) }
+            while try uids.step() { if let uid = UInt32(exactly: uids.int64(0)) { used.insert(uid) } }
             return (Array(byUser.values), used)
         }
     }
