@@ -6,12 +6,12 @@ import VouchClient
 /// restarts, and never sends a request twice.
 @Suite struct ClientReconnectTests {
     @Test func survivesTheIdleTimeoutAndARestartBetweenTwoCalls() async throws {
-        let daemon = try await TestDaemon(config: ["idle_timeout = 2s"])
+        let daemon = try await TestDaemon(config: ["idle_timeout = 4s"])
         let client = try await daemon.client()
         defer { Task { await client.close() } }
         let created = try await client.createUser(username: "bob", password: .text("correct horse 1"))
 
-        try await Task.sleep(for: .milliseconds(4500))  // the daemon closes the idle connection
+        try await Task.sleep(for: .milliseconds(6500))  // the daemon closes the idle connection
         let afterIdle = try await client.login(username: "bob", password: .text("correct horse 1"), wantToken: true)
         #expect(afterIdle.user.id == created.id)
         let token = try #require(afterIdle.token)
@@ -21,7 +21,7 @@ import VouchClient
         #expect(owner.user.id == created.id)
 
         try await daemon.restart()
-        try await Task.sleep(for: .milliseconds(4500))  // a restart, then an idle spell
+        try await Task.sleep(for: .milliseconds(6500))  // a restart, then an idle spell
         try await client.ping()
     }
 
