@@ -38,7 +38,11 @@ struct Flooder {
                 while True:
                     if outstanding == 0:
                         if rounds > 0 and time.time() >= stop: return
-                        s.sendall(batch); outstanding = len(frames); rounds += 1
+                        try:
+                            s.sendall(batch)
+                        except OSError:
+                            pass  # a refused connection is closed at once; its answer is still there to read
+                        outstanding = len(frames); rounds += 1
                     data = s.recv(65536)
                     if not data:
                         count("closed"); return
