@@ -5,14 +5,15 @@
 #   examples-test   the C and Swift examples, built the way their users build them
 #
 # The tests run in a venv under .build/ with pytest, mypy, fastapi and httpx
-# from PyPI; the vouch package itself is installed with --no-index, which
-# proves `pip install ./clients/python` needs no network.
+# from PyPI, at the versions pinned in clients/python/test-requirements.txt;
+# the vouch package itself is installed with --no-index, which proves
+# `pip install ./clients/python` needs no network.
 
 DEB_PACKAGES += python3-venv
 PYTHON       ?= python3
 PY_VENV      := .build/python-venv
 PY_STAMP     := $(PY_VENV)/.requirements-ok
-PY_TEST_REQS := pytest mypy fastapi httpx python-multipart
+PY_TEST_REQS := clients/python/test-requirements.txt
 PY_SOURCES   := $(wildcard clients/python/src/vouch/*.py) clients/python/pyproject.toml clients/python/vouch_build.py
 
 EXAMPLES_SWIFT_SCRATCH := .build-examples-swift
@@ -20,10 +21,10 @@ EXAMPLES_C_STAGE       := build/examples/stage
 
 .PHONY: python-test python-venv examples-test examples-c-test examples-swift-test
 
-$(PY_STAMP): $(DEPS_STAMP) mk/python.mk
+$(PY_STAMP): $(DEPS_STAMP) mk/python.mk $(PY_TEST_REQS)
 	rm -rf $(PY_VENV)
 	$(PYTHON) -m venv $(PY_VENV)
-	$(PY_VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_TEST_REQS)
+	$(PY_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(PY_TEST_REQS)
 	touch $@
 
 python-venv: $(PY_STAMP)

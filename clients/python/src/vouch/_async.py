@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Dict, Optional, Type, TypeVar, Union
 
 from . import _ops as ops
-from ._connection import NOT_SENT, Settings, result
+from ._connection import NOT_SENT, Settings, check_peer, result
 from ._errors import ConnectionLost, Timeout, Unavailable, VouchError, error_for
 from ._ops import _UNCHANGED, Call
 from ._types import IssuedToken, LinuxAccount, Login, ServerStatus, User, UserPage
@@ -297,6 +297,11 @@ class AsyncClient(Settings):
                 sock.close()
                 reason = os.strerror(e.errno) if e.errno else str(e)
                 raise Unavailable(f"cannot connect to vouchd at {self.socket_path}: {reason}") from None
+            except BaseException:
+                sock.close()
+                raise
+            try:
+                check_peer(sock, self.socket_path, self.server_uid)
             except BaseException:
                 sock.close()
                 raise

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Optional, Type, TypeVar, Union
 
 from . import _ops as ops
-from ._connection import NOT_SENT, Settings, result
+from ._connection import NOT_SENT, Settings, check_peer, result
 from ._errors import ConnectionLost, ProtocolError, Timeout, Unavailable, error_for
 from ._ops import _UNCHANGED, Call
 from ._types import IssuedToken, LinuxAccount, Login, ServerStatus, User, UserPage
@@ -272,6 +272,11 @@ class Client(Settings):
             sock.close()
             reason = os.strerror(e.errno) if e.errno else str(e)
             raise Unavailable(f"cannot connect to vouchd at {self.socket_path}: {reason}") from None
+        try:
+            check_peer(sock, self.socket_path, self.server_uid)
+        except BaseException:
+            sock.close()
+            raise
         self._sock = sock
         self._pid = os.getpid()
 

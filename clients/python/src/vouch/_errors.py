@@ -36,6 +36,11 @@ class ConnectionLost(Unavailable):
     (the request may have been carried out, so it is not sent again)."""
 
 
+class UntrustedServer(Unavailable):
+    """The socket is served by a process that is neither root, the vouchd user
+    (`server_user`) nor this process's user: nothing was sent to it."""
+
+
 class ProtocolError(VouchError):
     """The daemon's answer does not follow the protocol, or exceeds the reply frame cap."""
 
